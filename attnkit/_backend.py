@@ -1,0 +1,62 @@
+"""The few array operations attnkit needs, for numpy arrays and torch tensors alike.
+
+Each function takes what the learner passed and returns the same kind, so the lesson code reads
+the same for both: ``exp(x)`` is ``np.exp`` or ``torch.exp`` as appropriate.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["is_torch", "as_float", "exp", "tanh", "amax", "total", "where", "like"]
+
+
+def is_torch(x: Any) -> bool:
+    return isinstance(x, torch.Tensor)
+
+
+def as_float(x: Any) -> Any:
+    """Integer or boolean input becomes float64 (numpy) or float32 (torch); floats pass through."""
+    if is_torch(x):
+        return x if x.is_floating_point() else x.to(torch.get_default_dtype())
+    x = np.asarray(x)
+    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+
+
+def like(x: Any, ref: Any) -> Any:
+    """``x`` (numpy or torch) as the kind, device and, for floats, dtype of ``ref``."""
+    if is_torch(ref):
+        t = x if is_torch(x) else torch.from_numpy(np.asarray(x))
+        return t.to(device=ref.device, dtype=ref.dtype if t.is_floating_point() else t.dtype)
+    if is_torch(x):
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x)
+    return x.astype(ref.dtype) if np.issubdtype(x.dtype, np.floating) else x
+
+
+def exp(x: Any) -> Any:
+    return torch.exp(x) if is_torch(x) else np.exp(x)
+
+
+def tanh(x: Any) -> Any:
+    return torch.tanh(x) if is_torch(x) else np.tanh(x)
+
+
+def amax(x: Any, axis: int) -> Any:
+    return torch.amax(x, dim=axis, keepdim=True) if is_torch(x) else np.max(x, axis=axis, keepdims=True)
+
+
+def total(x: Any, axis: int) -> Any:
+    return torch.sum(x, dim=axis, keepdim=True) if is_torch(x) else np.sum(x, axis=axis, keepdims=True)
+
+
+def where(cond: Any, a: Any, b: Any) -> Any:
+    if is_torch(cond) or is_torch(a) or is_torch(b):
+        ref = next(t for t in (a, b, cond) if is_torch(t))
+        cond = like(cond, ref) if not is_torch(cond) else cond
+        a = a if is_torch(a) else torch.as_tensor(a, dtype=ref.dtype, device=ref.device)
+        b = b if is_torch(b) else torch.as_tensor(b, dtype=ref.dtype, device=ref.device)
+        return torch.where(cond, a, b)
+    return np.where(cond, a, b)

@@ -1,0 +1,91 @@
+"""Pictures of attention: a heatmap of weights and a spotlight of one query's weights.
+
+Heatmaps put queries on rows and keys on columns, as in every weight matrix of the course.
+Functions draw on an ``Axes`` and return it; they never call ``plt.show()``.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from attnkit import _backend as bk
+from attnkit.errors import check_shape
+
+__all__ = ["plot_attention", "plot_spotlight"]
+
+
+def _numpy(x: Any) -> np.ndarray:
+    return bk.like(x, np.zeros(0)) if bk.is_torch(x) else np.asarray(x, dtype=float)
+
+
+def plot_attention(
+    weights: Any, query_labels: Sequence[str] | None = None, key_labels: Sequence[str] | None = None,
+    ax: Any = None, title: str | None = None, annotate: bool | None = None, cmap: str = "viridis",
+) -> Any:
+    """Heatmap of an attention weight matrix: queries on rows, keys on columns.
+
+    Args:
+        weights: (L, S).
+        query_labels: L labels for the rows (the words that ask); key_labels: S labels for the columns.
+        ax: a matplotlib Axes to draw on; a new figure if None.
+        annotate: write each weight in its cell; default when the matrix is at most 12 x 12.
+
+    Returns:
+        The Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    w = _numpy(weights)
+    L, S = check_shape("weights", w, ("L", "S"), hint="pick one matrix, e.g. weights[0, head]").values()
+    for name, labels, n in (("query_labels", query_labels, L), ("key_labels", key_labels, S)):
+        if labels is not None and len(labels) != n:
+            raise ValueError(f"{name} has {len(labels)} labels but weights has {n} "
+                             f"{'rows (queries, L)' if name == 'query_labels' else 'columns (keys, S)'}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * S + 2, 0.5 * L + 1.5))
+    image = ax.imshow(w, cmap=cmap, vmin=0.0, vmax=max(1e-9, float(w.max())), aspect="auto")
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xticks(range(S), key_labels if key_labels is not None else range(S), rotation=45, ha="right")
+    ax.set_yticks(range(L), query_labels if query_labels is not None else range(L))
+    ax.set_xlabel("keys (attended to)")
+    ax.set_ylabel("queries (attending)")
+    if annotate if annotate is not None else max(L, S) <= 12:
+        for i in range(L):
+            for j in range(S):
+                ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                        color="black" if w[i, j] > 0.6 * w.max() else "white")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_spotlight(
+    weights_row: Any, key_labels: Sequence[str], ax: Any = None, title: str | None = None
+) -> Any:
+    """One query's weights as bars with percentages: where its spotlight falls.
+
+    Args:
+        weights_row: (S,) weights of one query over the keys.
+        key_labels: S labels.
+
+    Returns:
+        The Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    w = _numpy(weights_row)
+    (S,) = check_shape("weights_row", w, ("S",), hint="pass one row, e.g. weights[i]").values()
+    if len(key_labels) != S:
+        raise ValueError(f"key_labels has {len(key_labels)} labels but weights_row has {S} weights (keys, S)")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.8 * S + 2, 2.5))
+    colors = ["tab:orange" if x == w.max() else "tab:gray" for x in w]
+    bars = ax.bar(range(S), w, color=colors)
+    ax.bar_label(bars, labels=[f"{100 * x:.0f}%" for x in w])
+    ax.set_xticks(range(S), key_labels, rotation=45 if S > 8 else 0)
+    ax.set_ylim(0, min(1.0, float(w.max()) * 1.25 + 0.05))
+    ax.set_ylabel("attention weight")
+    if title:
+        ax.set_title(title)
+    return ax
