@@ -21,11 +21,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from attnkit.embeddings import MAX_TOKENS, mean_pool
 from attnkit.errors import check_shape
-from attnkit.multi_head import MultiHeadAttention
+from attnkit.heads import MultiHeadAttention
+from attnkit.masks import padding_mask
 from attnkit.pretrained import load_tokenizer, model_dir
 
-__all__ = ["EncoderOutput", "MiniLM", "load_minilm", "mean_pool"]
+__all__ = ["EncoderOutput", "MiniLM", "load_minilm"]
 
 AttentionFn = Callable[..., tuple[torch.Tensor, torch.Tensor]]
 
@@ -62,11 +64,11 @@ class MiniLM(nn.Module):
         tokenizer: a ``tokenizers.Tokenizer`` for the model's WordPiece vocabulary.
     """
 
-    def __init__(self, config: dict, tokenizer=None, max_length: int = 256) -> None:
+    def __init__(self, config: dict, tokenizer=None, max_length: int = MAX_TOKENS) -> None:
         super().__init__()
         D, d_ff, eps = config["hidden_size"], config["intermediate_size"], config["layer_norm_eps"]
         self.num_heads = config["num_attention_heads"]
-        self.max_length = max_length  # sentence-transformers truncates this model's input at 256
+        self.max_length = max_length  # sentence-transformers truncates this model's input here
         self.tokenizer = tokenizer
         self.word_embeddings = nn.Embedding(config["vocab_size"], D)
         self.position_embeddings = nn.Embedding(config["max_position_embeddings"], D)
@@ -105,7 +107,8 @@ class MiniLM(nn.Module):
         x = (self.word_embeddings(input_ids) + self.position_embeddings(position_ids)
              + self.token_type_embeddings(torch.zeros_like(input_ids)))  # (B, L, D)
         x = self.embedding_norm(x)
-        mask = attention_mask.bool()[:, None, None, :]  # (B, L) -> (B, 1, 1, S): padding is never a key
+        lengths = attention_mask.sum(dim=1)  # (B, L) -> (B,): real tokens come first
+        mask = padding_mask(lengths, input_ids.shape[1])[:, None]  # (B, 1, S) -> (B, 1, 1, S)
         weights = []
         for layer in self.layers:
             x, w = layer(x, mask, attention)
@@ -144,7 +147,7 @@ class MiniLM(nn.Module):
         for start in range(0, len(sentences), batch_size):
             input_ids, attention_mask, _ = self.tokenize(sentences[start : start + batch_size])
             hidden = self(input_ids, attention_mask, attention).hidden_states
-            rows.append(mean_pool(hidden, attention_mask))
+            rows.append(nn.functional.normalize(mean_pool(hidden, attention_mask), dim=-1))  # (B, D)
         return torch.cat(rows).numpy()
 
     @torch.no_grad()
@@ -154,23 +157,6 @@ class MiniLM(nn.Module):
         input_ids, attention_mask, tokens = self.tokenize([sentence])
         weights = self(input_ids, attention_mask, attention).attentions[:, 0]  # (layers, H, L, L)
         return tokens[0], weights.numpy()
-
-
-def mean_pool(hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``hidden_states`` over real tokens, scaled to unit length.
-
-    ``e_b = sum_l m_bl h_bl / sum_l m_bl``, then ``e_b / ||e_b||``.
-
-    Args:
-        hidden_states: (B, L, D).
-        attention_mask: (B, L), 1 for real tokens, 0 for padding.
-
-    Returns:
-        (B, D) unit-length embeddings.
-    """
-    m = attention_mask[..., None].to(hidden_states.dtype)  # (B, L) -> (B, L, 1)
-    mean = (hidden_states * m).sum(1) / m.sum(1).clamp(min=1e-9)  # (B, L, D) -> (B, D)
-    return nn.functional.normalize(mean, dim=-1)
 
 
 def _bert_name(name: str) -> str:
@@ -195,7 +181,11 @@ def load_minilm() -> MiniLM:
 
     folder = model_dir()
     config = json.loads((folder / "config.json").read_text())
-    model = MiniLM(config, load_tokenizer())
+    tokenizer = load_tokenizer()
+    tokenizer = type(tokenizer).from_str(tokenizer.to_str())  # our own copy: tokenize pads and truncates
+    tokenizer.no_padding()  # the shipped tokenizer.json pads everything to 128 tokens
+    tokenizer.no_truncation()
+    model = MiniLM(config, tokenizer)
     checkpoint = load_file(str(folder / "model.safetensors"))
     model.load_state_dict({name: checkpoint[_bert_name(name)] for name in model.state_dict()})
     return model.eval()

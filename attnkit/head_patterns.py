@@ -1,0 +1,145 @@
+"""Name what attention heads do, by measuring it: pattern scores and token-to-token searches.
+
+Input everywhere is one sentence's attention weights ``(layers, H, L, L)`` (queries on rows,
+keys on columns), as ``MiniLM.attention_maps`` returns, with ``[CLS]`` first and ``[SEP]`` last.
+
+A head's score for a pattern is the attention weight that pattern predicts, averaged over the
+sentence's word tokens (every token but ``[CLS]`` and ``[SEP]``) and then over sentences:
+
+    previous word:  w[i, i-1]          next word:  w[i, i+1]
+    same word:      w[i, i]            [CLS]/[SEP] sink:  w[i, 0] + w[i, L-1]
+
+A score of 0.9 means the head puts 90% of its weight where the pattern says, on average.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from attnkit.errors import AttentionShapeError, check_shape
+
+__all__ = ["PATTERNS", "HeadMatch", "pattern_scores", "top_heads", "find_heads", "plot_head_grid"]
+
+PATTERNS = ("previous word", "next word", "same word", "[CLS]/[SEP] sink")
+
+
+class HeadMatch(NamedTuple):
+    """One head and the weight (or score) it earned."""
+
+    layer: int
+    head: int
+    weight: float
+
+
+def _sentence_scores(weights: np.ndarray) -> dict[str, np.ndarray]:
+    L = weights.shape[-1]
+    words = np.arange(1, L - 1)  # the query rows of word tokens, skipping [CLS] and [SEP]
+    return {
+        "previous word": weights[..., words, words - 1].mean(-1),  # (layers, H, L-2) -> (layers, H)
+        "next word": weights[..., words, words + 1].mean(-1),
+        "same word": weights[..., words, words].mean(-1),
+        "[CLS]/[SEP] sink": (weights[..., words, 0] + weights[..., words, L - 1]).mean(-1),
+    }
+
+
+def pattern_scores(maps: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """Score every (layer, head) for each pattern in :data:`PATTERNS`, averaged over sentences.
+
+    Args:
+        maps: one array (layers, H, L, L) per sentence; L may differ between sentences
+            (at least 3 tokens: [CLS], a word, [SEP]).
+
+    Returns:
+        ``{pattern: scores (layers, H)}``, each score in [0, 1] (the sink can reach 1 too).
+    """
+    if not len(maps):
+        raise AttentionShapeError("maps is empty: pass one (layers, H, L, L) array per sentence")
+    per_sentence = []
+    for i, weights in enumerate(maps):
+        sizes = check_shape(f"maps[{i}]", weights, ("layers", "H", "L", "S"),
+                            hint="one sentence's attention_maps(...)[1]")
+        if sizes["L"] != sizes["S"] or sizes["L"] < 3:
+            raise AttentionShapeError(
+                f"maps[{i}] has shape {tuple(weights.shape)} but expected (layers, H, L, L) with "
+                f"L >= 3: self-attention is square and needs [CLS], a word and [SEP]"
+            ) from None
+        per_sentence.append(_sentence_scores(np.asarray(weights)))
+    return {p: np.mean([s[p] for s in per_sentence], axis=0) for p in PATTERNS}
+
+
+def top_heads(scores: dict[str, np.ndarray], pattern: str, k: int = 3) -> list[HeadMatch]:
+    """The ``k`` heads with the highest score for ``pattern``, best first."""
+    if pattern not in scores:
+        raise KeyError(f"pattern {pattern!r} is not scored; choose one of {list(scores)}")
+    table = scores[pattern]  # (layers, H)
+    order = np.argsort(table, axis=None)[::-1][:k]
+    return [HeadMatch(int(l), int(h), float(table[l, h])) for l, h in zip(*np.unravel_index(order, table.shape))]
+
+
+def _position(tokens: Sequence[str], token: str | int, name: str) -> int:
+    if isinstance(token, (int, np.integer)):
+        return int(token)
+    if token not in tokens:
+        raise ValueError(f"{name} {token!r} is not among the tokens {list(tokens)}: "
+                         f"pass the WordPiece token as printed, or its position")
+    return list(tokens).index(token)
+
+
+def find_heads(tokens: Sequence[str], weights: np.ndarray, source: str | int, target: str | int,
+               threshold: float = 0.3) -> list[HeadMatch]:
+    """Heads where token ``source`` (a query) puts at least ``threshold`` of its weight on ``target``.
+
+    Args:
+        tokens: the sentence's L tokens.
+        weights: (layers, H, L, L).
+        source, target: a token (its first occurrence) or a position.
+        threshold: the smallest weight reported.
+
+    Returns:
+        matches sorted by weight, largest first; empty if no head reaches ``threshold``.
+    """
+    check_shape("weights", weights, ("layers", "H", "L", "L"), {"L": len(tokens)},
+                hint="attention_maps returns tokens and weights that belong together")
+    i, j = _position(tokens, source, "source"), _position(tokens, target, "target")
+    table = np.asarray(weights)[:, :, i, j]  # (layers, H)
+    found = [HeadMatch(int(l), int(h), float(table[l, h])) for l, h in zip(*np.nonzero(table >= threshold))]
+    return sorted(found, key=lambda m: -m.weight)
+
+
+def plot_head_grid(weights: np.ndarray, tokens: Sequence[str] | None = None,
+                   layers: Sequence[int] | None = None, cell_size: float = 1.1) -> Figure:
+    """Every head as a small heatmap: one row of the grid per layer, one column per head.
+
+    Queries are on each heatmap's rows, keys on its columns (darker = more weight).
+
+    Args:
+        weights: (layers, H, L, L).
+        tokens: the L tokens; labels the first column's rows and the last row's columns.
+        layers: which layers to draw (default all).
+
+    Returns:
+        the matplotlib Figure.
+    """
+    check_shape("weights", weights, ("layers", "H", "L", "L"))
+    layers = list(range(weights.shape[0])) if layers is None else list(layers)
+    H = weights.shape[1]
+    fig = Figure(figsize=(cell_size * H, cell_size * len(layers)))
+    axes = fig.subplots(len(layers), H, squeeze=False)
+    for r, layer in enumerate(layers):
+        for head in range(H):
+            ax = axes[r, head]
+            ax.imshow(weights[layer, head], cmap="Blues", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(f"head {head}", fontsize=8)
+            if head == 0:
+                ax.set_ylabel(f"layer {layer}", fontsize=8)
+    if tokens is not None and len(tokens) <= 20:
+        ax = axes[-1, 0]
+        ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=5)
+        ax.set_yticks(range(len(tokens)), tokens, fontsize=5)
+    fig.suptitle("every head: queries on rows, keys on columns", fontsize=10)
+    return fig
