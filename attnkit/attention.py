@@ -33,7 +33,7 @@ def softmax(x: Array, axis: int = -1) -> Array:
 
     Example:
         >>> softmax(np.array([0.2, 0.9, 0.1])).round(3)
-        array([0.249, 0.502, 0.249])
+        array([0.255, 0.514, 0.231])
         >>> softmax(np.array([1e4, 0.0]))
         array([1., 0.])
     """
@@ -159,7 +159,6 @@ def scaled_dot_product_attention(
     sizes = _check_qk(query, key)
     check_shape("value", value, ("S", "d_v"), sizes, batch_dims=True,
                 hint="key and value must have the same length S: one value per key")
-    scores = dot_product_scores(query, key, scale)  # (..., L, S)
     try:
         np.broadcast_shapes(shape_of(query)[:-2], shape_of(key)[:-2], shape_of(value)[:-2])
     except ValueError:
@@ -168,6 +167,7 @@ def scaled_dot_product_attention(
             f"{shape_of(value)} do not broadcast: expected (..., L, d_k), (..., S, d_k), (..., S, d_v) "
             f"with the same leading dims (B, or B and H)"
         ) from None
+    scores = dot_product_scores(query, key, scale)  # (..., L, S)
     if mask is not None:
         check_mask(mask, shape_of(scores))
         scores = bk.where(bk.like(mask, scores), scores, -math.inf)  # the one place masks are filled

@@ -1,0 +1,39 @@
+# Two commands do all set-up: `make lab` opens the course, `make test` runs every test.
+# Each creates .venv (if missing) and installs what it needs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# torch is the CPU build. Here `torch==2.13.0` installs from a local CPU wheel; elsewhere run e.g.
+#   make lab TORCH_SPEC=torch==2.5.1 TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?=
+PYTEST_ARGS ?=
+STAMP := $(VENV)/.installed
+
+.PHONY: install lab test bench checkpoints quizzes demo-class clean-notebooks
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/python -m pip install --quiet -e ".[dev]" $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
+	touch $@
+
+install: $(STAMP)
+
+lab: install
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/lessons
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python benchmarks/bench_attention.py
+
+checkpoints: install
+	$(BIN)/python scripts/make_checkpoints.py
+
+clean-notebooks: install
+	$(BIN)/jupyter nbconvert --clear-output --inplace lessons/*.ipynb solutions/*/*.ipynb

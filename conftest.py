@@ -1,0 +1,5 @@
+"""Test-wide settings: offline model loading, for tests and notebook kernels."""
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -1,0 +1,98 @@
+"""Golden tests of the messages a learner reads: argument, expected shape in legend letters, what was given, a hint."""
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from attnkit import (AttentionShapeError, causal_mask, merge_heads, multi_head_attention, padding_mask,
+                     scaled_dot_product_attention, split_heads)
+
+q, k, v = np.zeros((2, 5, 8)), np.zeros((2, 7, 8)), np.zeros((2, 7, 4))
+E = np.eye(8)
+
+CASES = {
+    "wrong rank": (
+        lambda: scaled_dot_product_attention(np.zeros(8), k, v),
+        "query has shape (8,) but expected (..., L, d_k): it needs at least 2 dims, got 1; "
+        "query holds one row per query position",
+    ),
+    "mismatched d_k": (
+        lambda: scaled_dot_product_attention(q, np.zeros((2, 7, 16)), v),
+        "key has shape (2, 7, 16) but expected (..., S, d_k) = (..., 7, 8): d_k must match query's last dim",
+    ),
+    "key/value length mismatch": (
+        lambda: scaled_dot_product_attention(q, k, np.zeros((2, 6, 4))),
+        "value has shape (2, 6, 4) but expected (..., S, d_v) = (..., 7, 4): key and value must have "
+        "the same length S: one value per key",
+    ),
+    "mask of the wrong shape": (
+        lambda: scaled_dot_product_attention(q, k, v, mask=np.ones((5, 6), bool)),
+        "mask has shape (5, 6) but expected one broadcastable to (..., L, S) = (2, 5, 7): rows are "
+        "queries (L), columns are keys (S); use mask[:, None] to add a head dim",
+    ),
+    "mask of the wrong dtype": (
+        lambda: scaled_dot_product_attention(q, k, v, mask=np.ones((5, 7))),
+        "mask has dtype float64 but expected a boolean mask (True = may attend): convert with "
+        "mask.astype(bool) (numpy) or mask.bool() (torch); float masks of 0/-inf are added to scores "
+        "instead, which attnkit does not do",
+    ),
+    "torch mask of the wrong dtype": (
+        lambda: scaled_dot_product_attention(*map(torch.from_numpy, (q, k, v)), mask=torch.ones(5, 7)),
+        "mask has dtype torch.float32 but expected a boolean mask (True = may attend)",
+    ),
+    "mixed numpy and torch": (
+        lambda: scaled_dot_product_attention(q, torch.zeros(2, 7, 8), v),
+        "query, key and value must all be numpy arrays or all torch tensors, but query is numpy, key is "
+        "torch, value is numpy",
+    ),
+    "batch dims do not broadcast": (
+        lambda: scaled_dot_product_attention(q, np.zeros((3, 7, 8)), np.zeros((3, 7, 4))),
+        "the batch dims of query (2, 5, 8), key (3, 7, 8) and value (3, 7, 4) do not broadcast",
+    ),
+    "a list instead of an array": (
+        lambda: scaled_dot_product_attention([[1.0]], k, v),
+        "query must be a numpy array or a torch tensor, but got list",
+    ),
+    "heads that do not divide D": (
+        lambda: split_heads(np.zeros((2, 5, 12)), 5),
+        "num_heads=5 must be a positive int dividing D = 12: x has shape (2, 5, 12) = (B, L, D)",
+    ),
+    "merge_heads on 3-D input": (
+        lambda: merge_heads(np.zeros((2, 5, 12))),
+        "x has shape (2, 5, 12) but expected (B, H, L, d_k): it needs 4 dims, got 3",
+    ),
+    "projection of the wrong width": (
+        lambda: multi_head_attention(q, q, q, 2, E, E, E, np.eye(6)),
+        "W_o has shape (6, 6) but expected (D, D_out) = (8, 6)",
+    ),
+    "causal_mask given a tensor": (
+        lambda: causal_mask(np.zeros(3)),
+        "causal_mask's L must be a positive int (a sequence length)",
+    ),
+    "padding longer than S": (
+        lambda: padding_mask([2, 9], 4),
+        "lengths must lie in 0..S = 0..4, but got [2, 9]",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_error_message(case):
+    call, message = CASES[case]
+    with pytest.raises(AttentionShapeError, match=re.escape(message)) as info:
+        call()
+    assert isinstance(info.value, ValueError), "learners can catch it as a ValueError"
+    assert info.value.__cause__ is None and info.value.__suppress_context__, "raised `from None`: no noise"
+
+
+def test_errors_survive_python_dash_O():
+    """The checks are ifs, not asserts, so `python -O` keeps them."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, attnkit\n"
+            "try:\n    attnkit.scaled_dot_product_attention(np.zeros((5, 8)), np.zeros((7, 4)), np.zeros((7, 4)))\n"
+            "except attnkit.AttentionShapeError as e:\n    print('caught', e)\n")
+    out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("caught key has shape (7, 4)")
