@@ -3,7 +3,8 @@
 Shape legend, everywhere: B batch, H heads, L query length, S key/value length, D model width,
 d_k / d_v per-head widths. Functions take numpy arrays or torch tensors and return the same kind.
 """
-from attnkit.attention import additive_scores, attend, dot_product_scores, scaled_dot_product_attention, softmax
+from attnkit.attention import (additive_scores, attend, attention_output, dot_product_scores,
+                               scaled_dot_product_attention, softmax)
 from attnkit.errors import AttentionShapeError
 from attnkit.heads import MultiHeadAttention, merge_heads, multi_head_attention, split_heads
 from attnkit.masks import causal_mask, padding_mask
@@ -16,6 +17,7 @@ __all__ = [
     "MultiHeadAttention",
     "additive_scores",
     "attend",
+    "attention_output",
     "causal_mask",
     "dot_product_scores",
     "merge_heads",
