@@ -143,12 +143,15 @@ class MiniLM(nn.Module):
         Returns:
             (N, D) float32 numpy array, one unit-length row per sentence.
         """
+        order = np.argsort([-len(s) for s in sentences], kind="stable")  # similar lengths share a batch
         rows = []
         for start in range(0, len(sentences), batch_size):
-            input_ids, attention_mask, _ = self.tokenize(sentences[start : start + batch_size])
+            batch = [sentences[i] for i in order[start : start + batch_size]]
+            input_ids, attention_mask, _ = self.tokenize(batch)
             hidden = self(input_ids, attention_mask, attention).hidden_states
             rows.append(nn.functional.normalize(mean_pool(hidden, attention_mask), dim=-1))  # (B, D)
-        return torch.cat(rows).numpy()
+        embeddings = torch.cat(rows).numpy()
+        return embeddings[np.argsort(order)]  # back to the caller's order
 
     @torch.no_grad()
     def attention_maps(self, sentence: str, attention: AttentionFn | None = None
