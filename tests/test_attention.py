@@ -157,3 +157,19 @@ def test_attend_is_weighted_sum_of_values():
     v = np.eye(3)
     np.testing.assert_allclose(attend(w, v), w)
     assert math.isclose(float(attend(w, np.ones((3, 1)))[0, 0]), 1.0)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_attention_output_equals_the_output_of_the_reference_path(backend):
+    from attnkit import attention_output
+
+    q, k, v = _inputs((2, 3), 5, 6, 8, 4, torch.float64, seed=9)
+    mask = torch.rand(2, 3, 5, 6, generator=torch.Generator().manual_seed(9)) > 0.5
+    mask[0, 0, 2] = False  # one query that may see no key
+    if backend == "numpy":
+        q, k, v, mask = (t.numpy() for t in (q, k, v, mask))
+    fast = attention_output(q, k, v, mask=mask)
+    ref, _ = scaled_dot_product_attention(q, k, v, mask=mask)
+    assert type(fast) is type(ref)
+    np.testing.assert_allclose(np.asarray(fast), np.asarray(ref), atol=1e-12)
+    assert np.all(np.asarray(fast)[0, 0, 2] == 0), "a fully masked query gets the zero vector, not NaN"
