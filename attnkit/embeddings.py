@@ -38,10 +38,17 @@ def load_encoder() -> tuple[Any, Any]:
     """
     from attnkit.pretrained import model_dir  # sets HF_HUB_OFFLINE=1 before transformers loads
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     path = model_dir()
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path, attn_implementation="eager")
+    bar_was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a local file loads in well under a second: no bar in lessons
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModel.from_pretrained(path, attn_implementation="eager")
+    finally:
+        if bar_was_on:
+            hf_logging.enable_progress_bar()
     return tokenizer, model.eval()
 
 

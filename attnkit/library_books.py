@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Book", "BOOKS", "SHELVES", "spine_labels", "book_contents", "shelf_of", "titles"]
+__all__ = ["Book", "BOOKS", "SHELVES", "SAMPLE_QUESTIONS", "spine_labels", "book_contents", "shelf_of", "titles"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,22 @@ BOOKS: tuple[Book, ...] = (
 )
 
 SHELVES: tuple[str, ...] = ("machine learning", "cooking", "nature", "history", "leisure")
+
+# (question a reader might ask, title of the book that answers it): the lesson's retrieval check
+SAMPLE_QUESTIONS: tuple[tuple[str, str], ...] = (
+    ("How do computers learn to recognise cats in photos?", "Layers of Thought"),
+    ("finding similar documents with embeddings", "The Search Engine Inside"),
+    ("I want to make fresh pasta", "Pasta by Hand"),
+    ("spicy food with lentils", "Fire and Spice"),
+    ("what can I see through a telescope?", "Beyond the Moon"),
+    ("how to grow tomatoes", "Green Fingers"),
+    ("which bird is singing in my garden?", "Feathers"),
+    ("who built the aqueducts?", "Stones of Rome"),
+    ("the Apollo 11 landing", "Race to the Stars"),
+    ("steam engines and factories", "Engines of Change"),
+    ("a good opening move", "Open Board"),
+    ("my first chords", "Six Strings"),
+)
 
 
 def spine_labels(books: tuple[Book, ...] = BOOKS) -> list[str]:
