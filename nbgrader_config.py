@@ -1,0 +1,44 @@
+"""nbgrader configuration for the attnkit course (the repository root is the course directory).
+
+Run nbgrader's own CLI from the repository root: ``nbgrader generate_assignment q4_qkv_math``,
+``nbgrader autograde q4_qkv_math``, ``nbgrader generate_feedback q4_qkv_math``, ``nbgrader export``.
+See docs/grading.md for the whole instructor workflow and the traps this file handles.
+"""
+import os
+import sys
+
+_ROOT = os.path.dirname(os.path.abspath(__file__))
+# The autograding kernel must import attnkit even when the package is not installed:
+# nbgrader's kernel inherits this environment.
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p
+)
+
+c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "attnkit"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "quizzes"
+
+# Trap 1: an infinite loop must cost one question, not the quiz. Each cell gets `timeout`
+# seconds, then the kernel is interrupted and the next cell runs.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# Trap 2: a learner who deletes a test cell must not dodge it: the cell is put back and graded.
+c.OverwriteCells.add_missing_cells = True
+
+# Trap 3: feedback must not reveal hidden tests, neither their source nor their tracebacks.
+# nbgrader's default feedback shows both; this preprocessor removes the hidden regions and
+# keeps only the error's one-line message in test cells.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "attnkit.grading.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# Trap 4 (stderr output zeroes a test cell) and trap 5 (a bare False expression earns full
+# credit) are handled in the quiz notebooks: test cells only call attnkit.grading.checks
+# functions, which silence the learner's stderr and warnings and return None.
