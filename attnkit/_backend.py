@@ -1,7 +1,7 @@
 """The few array operations attnkit needs, for numpy arrays and torch tensors alike.
 
 Each function takes what the learner passed and returns the same kind, so the lesson code reads
-the same for both: ``exp(x)`` is ``np.exp`` or ``torch.exp`` as appropriate.
+the same for both: ``tanh(x)`` is ``np.tanh`` or ``torch.tanh`` as appropriate.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["is_torch", "as_float", "exp", "tanh", "amax", "total", "where", "like"]
+__all__ = ["is_torch", "as_float", "tanh", "amax", "where", "like"]
 
 
 def is_torch(x: Any) -> bool:
@@ -36,20 +36,12 @@ def like(x: Any, ref: Any) -> Any:
     return x.astype(ref.dtype) if np.issubdtype(x.dtype, np.floating) else x
 
 
-def exp(x: Any) -> Any:
-    return torch.exp(x) if is_torch(x) else np.exp(x)
-
-
 def tanh(x: Any) -> Any:
     return torch.tanh(x) if is_torch(x) else np.tanh(x)
 
 
 def amax(x: Any, axis: int) -> Any:
     return torch.amax(x, dim=axis, keepdim=True) if is_torch(x) else np.max(x, axis=axis, keepdims=True)
-
-
-def total(x: Any, axis: int) -> Any:
-    return torch.sum(x, dim=axis, keepdim=True) if is_torch(x) else np.sum(x, axis=axis, keepdims=True)
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
