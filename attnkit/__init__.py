@@ -9,6 +9,8 @@ from attnkit.errors import AttentionShapeError
 from attnkit.heads import MultiHeadAttention, merge_heads, multi_head_attention, split_heads
 from attnkit.masks import causal_mask, padding_mask
 from attnkit.plotting import plot_attention, plot_spotlight
+from attnkit.embeddings import embed
+from attnkit.retrieval import cosine_similarity, hard_lookup, soft_lookup, top_k
 
 __version__ = "0.1.0"
 
@@ -28,4 +30,9 @@ __all__ = [
     "scaled_dot_product_attention",
     "softmax",
     "split_heads",
+    "embed",
+    "cosine_similarity",
+    "hard_lookup",
+    "soft_lookup",
+    "top_k",
 ]
