@@ -73,7 +73,9 @@ def temperature_for_weight(scores: Any, index: int, target: float, rtol: float =
         low /= 2.0
     while weight(high) >= target:
         high *= 2.0
-    while high / low - 1.0 > rtol:
+    for _ in range(200):  # each step halves log(high / low); 200 steps reach float precision
+        if high / low - 1.0 <= rtol:
+            break
         middle = math.sqrt(low * high)  # bisect in log T: T spans many orders of magnitude
         if weight(middle) > target:
             low = middle

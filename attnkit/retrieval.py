@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from attnkit import _backend as bk
-from attnkit.attention import _same_kind, attend, scaled_dot_product_attention
+from attnkit.attention import _same_kind, attend, scaled_dot_product_attention, softmax
 from attnkit.errors import check_shape
 
 __all__ = [
@@ -75,8 +75,8 @@ def cosine_similarity(a: Array, b: Array) -> Array:
     """
     _same_kind(a=a, b=b)
     sizes = check_shape("a", a, ("D",), batch_dims=True)
-    check_shape("b", b, ("D",), sizes, batch_dims=b.ndim == 2,
-                hint="b must have a's last dim D" if b.ndim <= 2 else "b is (S, D) or (D,)")
+    letters = ("S", "D") if getattr(b, "ndim", 2) >= 2 else ("D",)
+    check_shape("b", b, letters, sizes, hint="b holds S rows as wide as a's last dim D, or one (D,) vector")
     a, b = _unit(a), _unit(b)
     return a @ (b.swapaxes(-1, -2) if b.ndim == 2 else b)  # (..., D) @ (D, S) -> (..., S)
 
@@ -124,7 +124,8 @@ def hard_lookup(query: Array, keys: Array, values: Array) -> tuple[Array, Array]
     _check_lookup(query, keys, values)
     index, _ = top_k(query, keys, k=1)  # (..., 1)
     if bk.is_torch(index):
-        weights = torch.zeros(*index.shape[:-1], keys.shape[0], dtype=bk.as_float(keys).dtype)
+        weights = torch.zeros(*index.shape[:-1], keys.shape[0], dtype=bk.as_float(keys).dtype,
+                              device=keys.device)
         weights = weights.scatter(-1, index, 1.0)  # (..., S), one-hot
     else:
         weights = (np.arange(keys.shape[0]) == index).astype(bk.as_float(keys).dtype)  # (..., S)
@@ -179,8 +180,11 @@ def temperature_sweep(query: Array, keys: Array, temperatures: Sequence[float]) 
         weights: (T, ..., S); row t is ``softmax(cosine(query, keys) / temperatures[t])``.
     """
     _check_lookup(query, keys)
-    identity = bk.like(np.eye(keys.shape[0]), bk.as_float(keys))  # values = I (S, S): output = weights
-    rows = [soft_lookup(query, keys, identity, t)[1] for t in temperatures]
+    bad = [t for t in temperatures if not t > 0]
+    if bad:
+        raise ValueError(f"temperatures contain {bad[0]} but each must be > 0 (use math.inf for uniform)")
+    scores = cosine_similarity(query, keys)  # (..., S)
+    rows = [softmax(scores / t) for t in temperatures]  # T x (..., S), as soft_lookup weighs them
     return torch.stack(rows) if bk.is_torch(keys) else np.stack(rows)
 
 

@@ -45,9 +45,11 @@ def test_cosine_of_two_vectors_ignores_length_and_zero_is_zero():
     assert cosine_similarity(a, np.zeros(2)) == 0.0, "a zero vector is unrelated, not NaN"
 
 
-def test_cosine_checks_width():
-    with pytest.raises(AttentionShapeError, match="b has shape"):
+def test_cosine_checks_width_and_rank():
+    with pytest.raises(AttentionShapeError, match=r"b has shape \(4, 5\) but expected \(S, D\) = \(4, 3\)"):
         cosine_similarity(np.ones((2, 3)), np.ones((4, 5)))
+    with pytest.raises(AttentionShapeError, match="b has shape .* it needs 2 dims, got 3"):
+        cosine_similarity(np.ones((2, 3)), np.ones((1, 4, 3)))
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
@@ -158,6 +160,8 @@ def test_temperature_sweep_goes_from_argmax_to_uniform(backend):
     entropy = _torch(weight_entropy(weights))
     assert entropy[0] < 1e-6 and entropy[-1] == pytest.approx(math.log(5), abs=1e-3)
     assert torch.all(torch.diff(entropy) > 0), "hotter temperatures spread the weights more"
+    with pytest.raises(ValueError, match="temperatures contain 0"):
+        temperature_sweep(query, keys, [1.0, 0])
     for row, t in zip(weights, temperatures):
         torch.testing.assert_close(_torch(row), _torch(soft_lookup(query, keys, _as(backend, torch.eye(5, dtype=torch.float64))[0], t)[1]))
 
