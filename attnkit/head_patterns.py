@@ -120,13 +120,14 @@ def plot_head_grid(weights: np.ndarray, tokens: Sequence[str] | None = None,
         layers: which layers to draw (default all).
 
     Returns:
-        the matplotlib Figure.
+        the matplotlib Figure (made with pyplot, so Jupyter shows it; the caller calls ``plt.show()``).
     """
+    import matplotlib.pyplot as plt
+
     check_shape("weights", weights, ("layers", "H", "L", "L"))
     layers = list(range(weights.shape[0])) if layers is None else list(layers)
     H = weights.shape[1]
-    fig = Figure(figsize=(cell_size * H, cell_size * len(layers)))
-    axes = fig.subplots(len(layers), H, squeeze=False)
+    fig, axes = plt.subplots(len(layers), H, squeeze=False, figsize=(cell_size * H, cell_size * len(layers)))
     for r, layer in enumerate(layers):
         for head in range(H):
             ax = axes[r, head]

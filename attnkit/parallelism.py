@@ -80,6 +80,7 @@ class TimingResult(NamedTuple):
     methods: tuple[str, ...]
     lengths: tuple[int, ...]
     seconds: np.ndarray  # (methods, lengths, repeats)
+    num_threads: int | None = None  # torch's CPU threads during the measurement
 
     def median(self, method: str) -> np.ndarray:
         """(lengths,) median seconds of ``method``."""
@@ -105,6 +106,7 @@ def measure_parallelism(
     batch_size: int = 1,
     methods: Sequence[str] = METHODS,
     seed: int = 0,
+    num_threads: int | None = None,
     progress: bool = True,
 ) -> TimingResult:
     """Time each method on a random (B, L, D) sequence for every length.
@@ -112,12 +114,34 @@ def measure_parallelism(
     Each (method, length) runs once untimed (warm-up), then ``repeats`` timed runs. The methods
     are interleaved within each repeat, so a slow moment of the machine hits all of them alike.
 
+    Args:
+        lengths: the sequence lengths L to time.
+        repeats: timed runs per (method, length).
+        d_model: D, the width of the sequence, the GRU state and the attention.
+        batch_size: B.
+        methods: a subset of :data:`METHODS`.
+        seed: fixes the weights and the inputs.
+        num_threads: CPU threads torch may use while timing (restored afterwards); ``None`` keeps
+            the current setting. ``1`` gives steadier numbers on a busy machine, because
+            many tiny multi-threaded operations stall when another program holds a core.
+        progress: show a tqdm bar over lengths.
+
     Returns:
         a :class:`TimingResult` with ``seconds`` of shape (methods, lengths, repeats).
     """
     unknown = set(methods) - set(METHODS)
     if unknown:
         raise ValueError(f"unknown methods {sorted(unknown)}: choose from {METHODS}")
+    threads_before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(num_threads or threads_before)
+        return _measure(lengths, repeats, d_model, batch_size, tuple(methods), seed, progress)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _measure(lengths: Sequence[int], repeats: int, d_model: int, batch_size: int,
+             methods: tuple[str, ...], seed: int, progress: bool) -> TimingResult:
     models = SequenceModels(d_model, seed).eval()
     generator = torch.Generator().manual_seed(seed)
     seconds = np.zeros((len(methods), len(lengths), repeats))
@@ -128,7 +152,7 @@ def measure_parallelism(
         for r in range(repeats):
             for m, method in enumerate(methods):
                 seconds[m, n, r] = _time(getattr(models, method), x)
-    return TimingResult(tuple(methods), tuple(lengths), seconds)
+    return TimingResult(methods, tuple(lengths), seconds, torch.get_num_threads())
 
 
 def speedup(result: TimingResult, slow: str, fast: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

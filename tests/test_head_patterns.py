@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from attnkit import AttentionShapeError
@@ -81,6 +82,7 @@ def test_plot_head_grid(maps):
     fig = plot_head_grid(maps[0], ["[CLS]", "a", "b", "c", "d", "e", "[SEP]"])
     assert isinstance(fig, Figure) and len(fig.axes) == 2 * 4
     assert len(plot_head_grid(maps[0], layers=[1]).axes) == 4
+    plt.close("all")
 
 
 def test_real_model_it_attends_to_animal():

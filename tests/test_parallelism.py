@@ -54,6 +54,14 @@ def test_measure_returns_every_method_length_and_repeat():
     assert (low <= result.median("attention")).all() and (result.median("attention") <= high).all()
 
 
+def test_num_threads_is_used_and_restored():
+    before = torch.get_num_threads()
+    result = measure_parallelism(lengths=(4,), repeats=1, d_model=8, methods=("attention",), num_threads=1,
+                                 progress=False)
+    assert result.num_threads == 1 and result.methods == ("attention",)
+    assert torch.get_num_threads() == before
+
+
 def test_speedup_pairs_runs_side_by_side():
     seconds = np.array([[[4.0, 6.0, 100.0]], [[2.0, 2.0, 50.0]]])  # (methods=2, lengths=1, repeats=3)
     result = TimingResult(("rnn_loop", "attention"), (10,), seconds)
