@@ -35,6 +35,8 @@ ATTENTION_BUILTINS = (
     "attnkit.retrieval.soft_lookup", "torch.nn.functional.scaled_dot_product_attention",
     "torch.nn.functional.multi_head_attention_forward", "torch.nn.MultiheadAttention.forward",
 )
+SDPA_BUILTINS = ("attnkit.scaled_dot_product_attention", "attnkit.attention.scaled_dot_product_attention",
+                 "torch.nn.functional.scaled_dot_product_attention")
 MHA_BUILTINS = ("attnkit.multi_head_attention", "attnkit.heads.multi_head_attention",
                 "attnkit.MultiHeadAttention.forward", "torch.nn.functional.multi_head_attention_forward",
                 "torch.nn.MultiheadAttention.forward")
@@ -301,5 +303,5 @@ def check_minilm_attention(fn: Callable[..., Any], seed: int = 0) -> None:
         return lambda batch: model.encode(batch, attention=attention)  # (N, D) unit rows
 
     run_case(fn, "q6_multi_head", "minilm_attention", Case("a padded batch of two sentences", sentences),
-             inside_minilm(None), forbidden=ATTENTION_BUILTINS, builtin_bug="builtin_attention",
+             inside_minilm(None), forbidden=SDPA_BUILTINS, builtin_bug="builtin_attention",
              rtol=1e-3, atol=1e-4, adapter=inside_minilm)

@@ -60,7 +60,7 @@ _QUESTIONS = [
                     "c": "the weights always sum to 1, so the output stays a weighted average of the values."}),
     Question("q3_cosine_scaled", "cosine similarity ignores vector length.", tolerance=1e-6,
              wrong={3: "3 is the length ratio; cosine divides both lengths out.",
-                    9: "9 would be the dot product of a unit-ish vector and three times itself, not a cosine."}),
+                    -1: "-1 is for opposite directions; 3 * v points the same way as v."}),
     # q4
     Question("q4_true_softmax", "softmax(s)_i = exp(s_i) / sum_j exp(s_j); compute it, do not estimate it.",
              tolerance=0.5,
