@@ -11,6 +11,8 @@ from attnkit.masks import causal_mask, padding_mask
 from attnkit.plotting import plot_attention, plot_spotlight
 from attnkit.embeddings import embed
 from attnkit.retrieval import cosine_similarity, hard_lookup, soft_lookup, top_k
+from attnkit.minilm import MiniLM, load_minilm
+from attnkit.transformer_params import transformer_parameter_count
 
 __version__ = "0.1.0"
 
@@ -35,4 +37,7 @@ __all__ = [
     "hard_lookup",
     "soft_lookup",
     "top_k",
+    "MiniLM",
+    "load_minilm",
+    "transformer_parameter_count",
 ]
