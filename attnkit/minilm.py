@@ -24,7 +24,6 @@ from torch import nn
 from attnkit.embeddings import MAX_TOKENS, mean_pool
 from attnkit.errors import check_shape
 from attnkit.heads import MultiHeadAttention
-from attnkit.masks import padding_mask
 from attnkit.pretrained import load_tokenizer, model_dir
 
 __all__ = ["EncoderOutput", "MiniLM", "load_minilm"]
@@ -107,8 +106,7 @@ class MiniLM(nn.Module):
         x = (self.word_embeddings(input_ids) + self.position_embeddings(position_ids)
              + self.token_type_embeddings(torch.zeros_like(input_ids)))  # (B, L, D)
         x = self.embedding_norm(x)
-        lengths = attention_mask.sum(dim=1)  # (B, L) -> (B,): real tokens come first
-        mask = padding_mask(lengths, input_ids.shape[1])[:, None]  # (B, 1, S) -> (B, 1, 1, S)
+        mask = attention_mask.bool()[:, None, None, :]  # (B, S) -> (B, 1, 1, S): no query sees padding
         weights = []
         for layer in self.layers:
             x, w = layer(x, mask, attention)
@@ -140,9 +138,22 @@ class MiniLM(nn.Module):
                batch_size: int = 32) -> np.ndarray:
         """Sentence embeddings: mean of the last hidden states over real tokens, L2-normalised.
 
+        Args:
+            sentences: N strings.
+            attention: optional replacement for ``scaled_dot_product_attention`` (see ``forward``).
+            batch_size: sentences per forward pass; sentences are grouped by length first.
+
         Returns:
-            (N, D) float32 numpy array, one unit-length row per sentence.
+            (N, D) float32 numpy array, one unit-length row per sentence, in the order given.
+
+        Example:
+            >>> model = load_minilm()
+            >>> vectors = model.encode(["neural networks", "deep learning"])
+            >>> vectors.shape, round(float(vectors[0] @ vectors[1]), 2)
+            ((2, 384), 0.75)
         """
+        if not len(sentences):
+            return np.zeros((0, self.word_embeddings.embedding_dim), dtype=np.float32)
         order = np.argsort([-len(s) for s in sentences], kind="stable")  # similar lengths share a batch
         rows = []
         for start in range(0, len(sentences), batch_size):
@@ -156,7 +167,15 @@ class MiniLM(nn.Module):
     @torch.no_grad()
     def attention_maps(self, sentence: str, attention: AttentionFn | None = None
                        ) -> tuple[list[str], np.ndarray]:
-        """One sentence's tokens and every head's weights: ``(tokens, weights (layers, H, L, L))``."""
+        """One sentence's tokens and every head's weights: ``(tokens, weights (layers, H, L, L))``.
+
+        ``weights[layer, head, i, j]`` is how much token i (a query, row) attends to token j (a key).
+
+        Example:
+            >>> tokens, weights = load_minilm().attention_maps("The cat sat.")
+            >>> tokens, weights.shape
+            (['[CLS]', 'the', 'cat', 'sat', '.', '[SEP]'], (6, 12, 6, 6))
+        """
         input_ids, attention_mask, tokens = self.tokenize([sentence])
         weights = self(input_ids, attention_mask, attention).attentions[:, 0]  # (layers, H, L, L)
         return tokens[0], weights.numpy()

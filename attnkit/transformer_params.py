@@ -45,6 +45,10 @@ def attention_parameters(d_model: int, bias: bool = True) -> int:
     """Parameters of one multi-head attention block: ``4 (D*D + D)``; independent of the head count.
 
     Splitting D into H heads of width d_k = D / H only reshapes the projections.
+
+    Example:
+        >>> attention_parameters(512)
+        1050624
     """
     return 4 * (d_model * d_model + d_model * bias)
 
@@ -77,6 +81,11 @@ def transformer_parameter_count(
 
     Returns:
         a :class:`TransformerSize`; ``.total`` is the sum.
+
+    Example:
+        >>> base = transformer_parameter_count(num_layers=6, d_model=512, d_ff=2048, num_heads=8)
+        >>> base.total, round(base.total / 1e6, 1)
+        (63082496, 63.1)
     """
     if d_model % num_heads:
         raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}: "

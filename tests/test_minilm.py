@@ -185,6 +185,10 @@ def test_input_errors(model):
         model(input_ids, attention_mask[:, :-1])
 
 
+def test_empty_input(model):
+    assert model.encode([]).shape == (0, 384)
+
+
 def test_truncates_like_sentence_transformers(model):
     input_ids, _, tokens = model.tokenize([SENTENCES[-1]])
     assert input_ids.shape == (1, 256) and tokens[0][-1] == "[SEP]"
