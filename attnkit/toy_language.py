@@ -21,8 +21,8 @@ from typing import Sequence
 
 __all__ = [
     "NOUNS", "ADJECTIVES", "VERBS", "DETERMINERS", "PREPOSITIONS", "ADVERBS", "CONJUNCTIONS",
-    "UnknownWordError", "Vocab", "translate", "generate_sentence", "generate_pairs",
-    "train_test_split", "source_vocab", "target_vocab",
+    "UnknownWordError", "Vocab", "translate", "alignment", "generate_sentence", "generate_pairs",
+    "train_test_split", "translation_dataset", "source_vocab", "target_vocab",
 ]
 
 # English noun -> (French noun, gender "m" or "f")
@@ -80,6 +80,51 @@ def _words(sentence: str | Sequence[str]) -> list[str]:
     return sentence.lower().split() if isinstance(sentence, str) else [w.lower() for w in sentence]
 
 
+def _translate(words: list[str]) -> tuple[list[str], list[int]]:
+    """French words and, for each, the position of the English word it translates."""
+    out, source, i = [], [], 0
+    lexicon = {**VERBS, **PREPOSITIONS, **ADVERBS, **CONJUNCTIONS}
+    while i < len(words):
+        word = words[i]
+        if word in DETERMINERS or word in ADJECTIVES:
+            j = i
+            while j < len(words) and (words[j] in ADJECTIVES or (j == i and words[j] in DETERMINERS)):
+                j += 1
+            if j == len(words) or words[j] not in NOUNS:
+                found = words[j] if j < len(words) else "the end of the sentence"
+                raise UnknownWordError(
+                    f"sentence has {' '.join(words[i:j])!r} followed by {found!r} but expected a "
+                    f"noun: a determiner and adjectives must end in one of {sorted(NOUNS)[:5]}..."
+                ) from None
+            noun, gender = NOUNS[words[j]]
+            g = 0 if gender == "m" else 1
+            first_adjective = i
+            if word in DETERMINERS:
+                out.append(DETERMINERS[word][g])
+                source.append(i)
+                first_adjective = i + 1
+            out.append(noun)
+            source.append(j)
+            out.extend(ADJECTIVES[a][g] for a in words[first_adjective:j])
+            source.extend(range(first_adjective, j))
+            i = j + 1
+        elif word in lexicon:
+            out.append(lexicon[word])
+            source.append(i)
+            i += 1
+        elif word in NOUNS:
+            raise UnknownWordError(
+                f"sentence has the noun {word!r} at position {i} without a determiner: "
+                f"write e.g. 'the {word}'"
+            ) from None
+        else:
+            raise UnknownWordError(
+                f"sentence has the word {word!r}, which is not in the toy vocabulary: "
+                f"see attnkit.toy_language.NOUNS, VERBS, ADJECTIVES, ..."
+            ) from None
+    return out, source
+
+
 def translate(sentence: str | Sequence[str]) -> str:
     """Translate an English toy sentence to French, word for word, with noun phrases reordered.
 
@@ -96,41 +141,19 @@ def translate(sentence: str | Sequence[str]) -> str:
         UnknownWordError: for a word outside the vocabulary, or a determiner/adjective run that
             does not end in a noun.
     """
-    words, out, i = _words(sentence), [], 0
-    lexicon = {**VERBS, **PREPOSITIONS, **ADVERBS, **CONJUNCTIONS}
-    while i < len(words):
-        word = words[i]
-        if word in DETERMINERS or word in ADJECTIVES:
-            j = i
-            while j < len(words) and (words[j] in ADJECTIVES or (j == i and words[j] in DETERMINERS)):
-                j += 1
-            if j == len(words) or words[j] not in NOUNS:
-                found = words[j] if j < len(words) else "the end of the sentence"
-                raise UnknownWordError(
-                    f"sentence has {' '.join(words[i:j])!r} followed by {found!r} but expected a "
-                    f"noun: a determiner and adjectives must end in one of {sorted(NOUNS)[:5]}..."
-                ) from None
-            noun, gender = NOUNS[words[j]]
-            g = 0 if gender == "m" else 1
-            if word in DETERMINERS:
-                out.append(DETERMINERS[word][g])
-            out.append(noun)
-            out.extend(ADJECTIVES[a][g] for a in words[i:j] if a in ADJECTIVES)
-            i = j + 1
-        elif word in lexicon:
-            out.append(lexicon[word])
-            i += 1
-        elif word in NOUNS:
-            raise UnknownWordError(
-                f"sentence has the noun {word!r} at position {i} without a determiner: "
-                f"write e.g. 'the {word}'"
-            ) from None
-        else:
-            raise UnknownWordError(
-                f"sentence has the word {word!r}, which is not in the toy vocabulary: "
-                f"see attnkit.toy_language.NOUNS, VERBS, ADJECTIVES, ..."
-            ) from None
-    return " ".join(out)
+    return " ".join(_translate(_words(sentence))[0])
+
+
+def alignment(sentence: str | Sequence[str]) -> list[int]:
+    """For each word of ``translate(sentence)``, the position of the English word it translates.
+
+    The true alignment, known because the grammar made the sentence; the attention model is never
+    shown it. Noun phrases cross:
+
+    >>> alignment("the black cat sat")   # le <- the, chat <- cat, noir <- black, assis <- sat
+    [0, 2, 1, 3]
+    """
+    return _translate(_words(sentence))[1]
 
 
 def _split(total: int, caps: list[int], rng: random.Random) -> list[int]:
@@ -223,6 +246,15 @@ def train_test_split(pairs: Sequence[tuple[str, str]], test_fraction: float = 0.
     random.Random(seed).shuffle(unique)
     num_test = round(len(unique) * test_fraction)
     return unique[num_test:], unique[:num_test]
+
+
+def translation_dataset(n: int = 20000, min_len: int = 3, max_len: int = 30, test_fraction: float = 0.1,
+                        seed: int = 0) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The (train, test) pairs of lessons 1-2: ``n`` pairs, lengths uniform in [min_len, max_len].
+
+    The shipped checkpoints were trained on ``translation_dataset()[0]`` with these defaults.
+    """
+    return train_test_split(generate_pairs(n, min_len, max_len, seed), test_fraction, seed)
 
 
 class Vocab:

@@ -4,8 +4,8 @@ import random
 import pytest
 
 from attnkit.toy_language import (
-    ADJECTIVES, DETERMINERS, NOUNS, UnknownWordError, Vocab, generate_pairs, generate_sentence,
-    source_vocab, target_vocab, train_test_split, translate,
+    ADJECTIVES, DETERMINERS, NOUNS, UnknownWordError, Vocab, alignment, generate_pairs, generate_sentence,
+    ADVERBS, CONJUNCTIONS, PREPOSITIONS, VERBS, source_vocab, target_vocab, train_test_split, translate,
 )
 
 
@@ -119,3 +119,23 @@ def test_unknown_words_are_named(sentence, message):
 def test_encode_names_unknown_word():
     with pytest.raises(UnknownWordError, match="zebra"):
         source_vocab().encode("the zebra sat")
+
+
+@pytest.mark.parametrize("english, expected", [
+    ("the black cat sat", [0, 2, 1, 3]),
+    ("a small white mouse slept", [0, 3, 1, 2, 4]),
+    ("every dog ran", [0, 1, 2]),
+])
+def test_alignment_points_each_french_word_at_its_english_word(english, expected):
+    assert alignment(english) == expected
+
+
+def test_alignment_is_a_permutation_that_translates_word_by_word():
+    single = {**VERBS, **PREPOSITIONS, **ADVERBS, **CONJUNCTIONS}
+    for english, french in generate_pairs(100, 3, 30, seed=4):
+        en, fr, source = english.split(), french.split(), alignment(english)
+        assert sorted(source) == list(range(len(en))), "each English word is used once"
+        for t, s in enumerate(source):
+            forms = {NOUNS[en[s]][0]} if en[s] in NOUNS else set(
+                ADJECTIVES.get(en[s]) or DETERMINERS.get(en[s]) or {single[en[s]]})
+            assert fr[t] in forms, (english, french, t)

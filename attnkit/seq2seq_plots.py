@@ -1,0 +1,128 @@
+"""Pictures and the widget explorer of lessons 1-2 (the translation models).
+
+Generic pictures come from ``attnkit.plotting``: ``plot_attention`` (queries = output words on
+rows, keys = source words on columns) and ``plot_spotlight`` (one output word's weights as bars).
+This module adds the accuracy-by-length curves, a grid of spotlights, and an ipywidgets box that
+only wires controls to ``greedy_decode`` and those plots.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from attnkit.plotting import plot_attention, plot_spotlight
+from attnkit.seq2seq import Seq2Seq, greedy_decode
+
+__all__ = ["plot_accuracy_curves", "plot_spotlights", "spotlight_explorer"]
+
+
+def plot_accuracy_curves(curves: Mapping[str, Mapping[int, float]], ax: Any = None,
+                         title: str | None = None, xlabel: str = "source sentence length (words)") -> Any:
+    """One line per model: token accuracy (y) against sentence length or word position (x).
+
+    Args:
+        curves: ``{label: accuracy_by_length(model, pairs)}``, or ``{label: {position: accuracy}}``.
+        xlabel: what the keys of each curve count.
+
+    Returns:
+        The Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    for label, accuracy in curves.items():
+        lengths = sorted(accuracy)
+        ax.plot(lengths, [accuracy[n] for n in lengths], marker="o", markersize=3, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("token accuracy (greedy decoding)")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_spotlights(weights: Any, output_words: Sequence[str], source_words: Sequence[str],
+                    rows: Sequence[int] | None = None, ncols: int = 2) -> Any:
+    """A spotlight (bars with percentages) for each chosen output word, in a grid.
+
+    Args:
+        weights: (L_out, S) from ``greedy_decode``.
+        output_words: L_out labels; source_words: S labels.
+        rows: which output words to show (default all).
+
+    Returns:
+        The Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    rows = list(range(len(output_words))) if rows is None else list(rows)
+    nrows = -(-len(rows) // ncols)  # ceiling division
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.5 * ncols, 2.6 * nrows), squeeze=False)
+    for ax, t in zip(axes.flat, rows):
+        plot_spotlight(weights[t], source_words, ax=ax, title=f"writing {output_words[t]!r}")
+    for ax in axes.flat[len(rows):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def _draw(model: Seq2Seq, sentence: str, row: int, temperature: float) -> tuple[list[str], Any]:
+    """Translate, then draw the heatmap and one spotlight side by side."""
+    import matplotlib.pyplot as plt
+
+    words, weights = greedy_decode(model, sentence, temperature=temperature)
+    source = sentence.split()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 0.35 * len(words) + 2.5),
+                                      gridspec_kw={"width_ratios": [1, 1.3]})
+    plot_attention(weights, words, source, ax=left, title=f"temperature {temperature:.2g}")
+    row = min(row, len(words) - 1)
+    plot_spotlight(weights[row], source, ax=right, title=f"writing {words[row]!r}")
+    fig.tight_layout()
+    return words, fig
+
+
+def spotlight_explorer(model: Seq2Seq, sentence: str = "the black cat sat") -> Any:
+    """An ipywidgets box: type a sentence, pick an output word, move the temperature.
+
+    The temperature divides the attention scores before the softmax (and so changes the
+    translation too): below 1 sharpens the spotlight, above 1 spreads it out.
+
+    Returns:
+        An ``ipywidgets.VBox``; display it as the last line of a cell.
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    text = widgets.Text(value=sentence, description="English:", continuous_update=False,
+                        layout=widgets.Layout(width="95%"))
+    pick = widgets.Dropdown(description="output word:")
+    temperature = widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05,
+                                         description="temperature:", continuous_update=False)
+    out = widgets.Output()
+
+    def refresh(change: Any = None) -> None:
+        out.clear_output(wait=True)
+        with out:
+            try:
+                words, fig = _draw(model, text.value, max(pick.index or 0, 0), temperature.value)
+            except ValueError as error:  # an unknown word: say which, keep the box alive
+                print(error)
+                return
+            print("French:", " ".join(words))
+            plt.show(fig)
+        options = [(f"{t}: {w}", t) for t, w in enumerate(words)]
+        if [o[0] for o in options] != list(pick.labels):
+            index = min(pick.index or 0, len(options) - 1)
+            pick.unobserve(refresh, "value")
+            pick.options, pick.index = options, index
+            pick.observe(refresh, "value")
+
+    for control in (text, temperature):
+        control.observe(refresh, "value")
+    pick.observe(refresh, "value")
+    refresh()
+    return widgets.VBox([text, widgets.HBox([pick, temperature]), out])

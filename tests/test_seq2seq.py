@@ -1,0 +1,221 @@
+"""The translation models of lessons 1-2: shapes, attention weights, padding, training, checkpoints."""
+import numpy as np
+import pytest
+import torch
+
+from attnkit.errors import AttentionShapeError
+from attnkit.seq2seq import (
+    Seq2Seq, build_model, decode_batch, encode_batch, greedy_decode, summary_vectors,
+)
+from attnkit.toy_language import generate_pairs, translate, translation_dataset
+from attnkit.training import (
+    CHECKPOINTS, accuracy_by_length, accuracy_by_position, alignment_agreement, load_checkpoint,
+    load_pretrained, make_batches, save_checkpoint, token_accuracy, train,
+)
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small GRUs: one thread is as fast, and two test workers on two cores do not fight."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+SENTENCES = ["the black cat sat", "a small white mouse slept under the big table", "every dog ran"]
+
+
+def _batch(model, sentences=SENTENCES):
+    src, src_lengths = encode_batch(sentences, model.src_vocab)
+    tgt, _ = encode_batch([translate(s) for s in sentences], model.tgt_vocab, bos=True, eos=True)
+    return src, src_lengths, tgt[:, :-1]
+
+
+@pytest.mark.parametrize("kind", ["fixed", "attention"])
+def test_forward_shapes(kind):
+    model = build_model(kind, hidden_size=16, embed_dim=8)
+    src, src_lengths, tgt_in = _batch(model)
+    logits, weights = model(src, src_lengths, tgt_in)
+    B, S = src.shape
+    T = tgt_in.shape[1]
+    assert logits.shape == (B, T, len(model.tgt_vocab))
+    assert weights.shape == (B, T, S)
+
+
+def test_attention_weights_sum_to_one_and_skip_padding():
+    """Each row is a distribution over the real source words; padding gets exactly 0.
+
+    A learner who forgets the mask gives padding weight; one who normalises over the wrong axis
+    gets rows that do not sum to 1. Both fail here."""
+    model = build_model("attention", hidden_size=16, embed_dim=8)
+    src, src_lengths, tgt_in = _batch(model)
+    _, weights = model(src, src_lengths, tgt_in)  # (B, T, S)
+    for b, n in enumerate(src_lengths.tolist()):
+        torch.testing.assert_close(weights[b, :, :n].sum(-1), torch.ones(weights.shape[1]))
+        assert torch.all(weights[b, :, n:] == 0), "padding must get zero weight"
+        assert torch.all(weights[b, :, :n] > 0)
+
+
+def test_fixed_vector_decoder_looks_at_no_word():
+    model = build_model("fixed", hidden_size=16, embed_dim=8)
+    _, weights = model(*_batch(model))
+    assert torch.all(weights == 0)
+
+
+@pytest.mark.parametrize("kind", ["fixed", "attention"])
+def test_padding_does_not_change_a_sentence(kind):
+    """A sentence decodes the same alone as in a batch padded to a longer sentence."""
+    model = build_model(kind, hidden_size=16, embed_dim=8, seed=1)
+    src, src_lengths, tgt_in = _batch(model)
+    logits, weights = model(src, src_lengths, tgt_in)
+    short = 2  # "every dog ran": the shortest, padded in the batch
+    n, t = int(src_lengths[short]), len(translate(SENTENCES[short]).split()) + 1
+    alone_logits, alone_weights = model(src[short:, :n], src_lengths[short:], tgt_in[short:, :t])
+    torch.testing.assert_close(logits[short, :t], alone_logits[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(weights[short, :t, :n], alone_weights[0], atol=1e-6, rtol=1e-5)
+
+
+def test_build_model_is_seeded_and_leaves_global_rng_alone():
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    a, b = build_model("attention", 16, 8, seed=5), build_model("attention", 16, 8, seed=5)
+    assert torch.rand(1) == before, "build_model must not consume the global RNG"
+    c = build_model("attention", 16, 8, seed=6)
+    for (name, p), q, r in zip(a.named_parameters(), b.parameters(), c.parameters()):
+        assert torch.equal(p, q), name
+    assert not all(torch.equal(p, r) for p, r in zip(a.parameters(), c.parameters()))
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="kind is 'rnn'"):
+        Seq2Seq("rnn")
+    with pytest.raises(ValueError, match="hidden_size is 15"):
+        Seq2Seq("fixed", hidden_size=15)
+    model = build_model("fixed", 16, 8)
+    src, src_lengths, tgt_in = _batch(model)
+    with pytest.raises(AttentionShapeError, match="tgt_in"):
+        model(src, src_lengths, tgt_in[:2])
+
+
+@pytest.mark.parametrize("kind", ["fixed", "attention"])
+def test_tiny_batch_is_overfit_and_training_is_reproducible(kind):
+    """Eight pairs, learned by heart: the loss falls near zero and greedy decoding is exact."""
+    pairs = generate_pairs(8, 5, 5, seed=2)  # one length: one batch per epoch
+    losses = []
+    for _ in range(2):
+        model = build_model(kind, hidden_size=32, embed_dim=16, seed=0)
+        losses.append(train(model, pairs, epochs=60, batch_size=8, lr=1e-2, seed=0, progress=False))
+    assert losses[0] == losses[1], "same seed, same losses"
+    assert losses[0][-1] < 0.1 < 4 < losses[0][0]
+    for english, french in pairs:
+        assert greedy_decode(model, english)[0] == french.split()
+    assert set(accuracy_by_length(model, pairs).values()) == {1.0}
+
+
+def test_greedy_decode_returns_words_and_one_weight_row_per_word():
+    model = build_model("attention", hidden_size=16, embed_dim=8)
+    words, weights = greedy_decode(model, "the black cat sat", max_len=6)
+    assert isinstance(weights, np.ndarray)
+    assert weights.shape == (len(words), 4)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-5)
+
+
+def test_decode_batch_stops_and_pads_after_eos():
+    model = build_model("attention", hidden_size=16, embed_dim=8)
+    src, src_lengths = encode_batch(SENTENCES, model.src_vocab)
+    tokens, weights = decode_batch(model, src, src_lengths, max_len=7)
+    assert tokens.shape[0] == 3 and tokens.shape[1] <= 7
+    assert weights.shape == (*tokens.shape, src.shape[1])
+    for row in tokens.tolist():
+        if model.tgt_vocab.eos_id in row:
+            after = row[row.index(model.tgt_vocab.eos_id) + 1:]
+            assert all(t == model.tgt_vocab.pad_id for t in after)
+
+
+@pytest.mark.parametrize("predicted, expected", [
+    ("le chat noir assis", (4, 4)),
+    ("le noir chat assis", (2, 4)),    # no reordering: two words wrong
+    ("le chat assis", (2, 4)),         # a dropped word shifts the rest: position by position
+    ("le chat noir assis et", (4, 4)),  # extra words after the reference are not counted
+])
+def test_token_accuracy(predicted, expected):
+    assert token_accuracy(predicted.split(), "le chat noir assis".split()) == expected
+
+
+def test_make_batches_group_equal_lengths_and_cover_all():
+    pairs = generate_pairs(300, 3, 12, seed=0)
+    batches = make_batches(pairs, 16, seed=0)
+    assert sorted(p for b in batches for p in b) == sorted(pairs)
+    assert all(len({len(e.split()) for e, _ in b}) == 1 for b in batches)
+    assert make_batches(pairs, 16, seed=0) == batches != make_batches(pairs, 16, seed=1)
+
+
+def test_checkpoint_round_trip(tmp_path):
+    model = build_model("attention", hidden_size=16, embed_dim=8, seed=3)
+    save_checkpoint(model, tmp_path / "m.pt", half=False)
+    loaded = load_checkpoint(tmp_path / "m.pt")
+    assert loaded.config() == model.config()
+    for p, q in zip(model.parameters(), loaded.parameters()):
+        assert torch.equal(p, q)
+    save_checkpoint(model, tmp_path / "half.pt")
+    half = load_checkpoint(tmp_path / "half.pt")
+    words, weights = greedy_decode(model, SENTENCES[1])
+    half_words, half_weights = greedy_decode(half, SENTENCES[1])
+    assert half_words == words
+    np.testing.assert_allclose(half_weights, weights, atol=1e-2)
+
+
+@pytest.mark.parametrize("name", sorted(CHECKPOINTS))
+def test_shipped_checkpoints_load(name):
+    model = load_pretrained(name)
+    kind, hidden_size = CHECKPOINTS[name]
+    assert (model.kind, model.hidden_size) == (kind, hidden_size)
+    # every trained model gets a short sentence right, with the reordering
+    assert greedy_decode(model, "the black cat sat")[0] == "le chat noir assis".split()
+
+
+def test_shipped_attention_model_aligns_the_adjective_across_the_reordering():
+    model = load_pretrained("attention_128")
+    words, weights = greedy_decode(model, "the black cat sat")
+    source = "the black cat sat".split()
+    assert source[weights[words.index("noir")].argmax()] == "black"
+    assert source[weights[words.index("chat")].argmax()] == "cat"
+
+
+def test_unknown_checkpoint_is_named():
+    with pytest.raises(ValueError, match="name is 'gpt'"):
+        load_pretrained("gpt")
+
+
+def test_summary_vectors_are_the_encoders_final_state():
+    model = build_model("fixed", hidden_size=16, embed_dim=8)
+    vectors = summary_vectors(model, SENTENCES)
+    assert vectors.shape == (3, 16)
+    src, src_lengths = encode_batch(SENTENCES[:1], model.src_vocab)
+    with torch.no_grad():
+        states, _ = model.encoder(src, src_lengths)  # (1, S, D)
+    # forward half: state after the last word; backward half: state after reading back to word 1
+    np.testing.assert_allclose(vectors[0, :8], states[0, -1, :8].numpy(), rtol=1e-5)
+    np.testing.assert_allclose(vectors[0, 8:], states[0, 0, 8:].numpy(), rtol=1e-5)
+
+
+def test_accuracy_by_position_needs_one_length():
+    model = build_model("fixed", hidden_size=16, embed_dim=8)
+    pairs = generate_pairs(20, 5, 5, seed=0)
+    assert accuracy_by_position(model, pairs).shape == (5,)
+    with pytest.raises(ValueError, match="one length"):
+        accuracy_by_position(model, generate_pairs(20, 3, 9, seed=0))
+
+
+def test_shipped_models_tell_the_lessons_story():
+    """The headline of lesson 1 on a slice of the test set: at the longest length the attention
+    model is accurate and the fixed vector is not."""
+    test_pairs = [p for p in translation_dataset()[1] if len(p[0].split()) >= 28]
+    attention = accuracy_by_length(load_pretrained("attention_128"), test_pairs)
+    fixed = accuracy_by_length(load_pretrained("fixed_128"), test_pairs)
+    assert min(attention.values()) >= 0.85
+    assert max(fixed.values()) <= 0.5
+    agreement = alignment_agreement(load_pretrained("attention_128"), test_pairs[:40])
+    assert agreement["adjective"]["argmax"] >= 0.9
+    assert agreement["all"]["count"] == sum(len(e.split()) for e, _ in test_pairs[:40])
