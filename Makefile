@@ -33,6 +33,7 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_attention.py
+	$(BIN)/python benchmarks/bench_parallelism.py
 
 checkpoints: install
 	$(BIN)/python scripts/make_checkpoints.py
