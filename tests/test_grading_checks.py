@@ -1,0 +1,205 @@
+"""Fast tests of the quiz checks, without nbgrader: right answers pass, every catalogued bug is
+named, built-ins are refused, stderr is swallowed, conceptual answers get their misconception."""
+from __future__ import annotations
+
+import ast
+import functools
+import sys
+import warnings
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+import attnkit
+from attnkit.grading import checks
+from attnkit.grading.bugs import BUGS, buggy_function, bugs_for, inject
+from attnkit.grading.course import QUIZ_IDS, REPO_ROOT
+from attnkit.grading.engine import same
+from attnkit.grading.feedback import HIDDEN_PLACEHOLDER, HideHiddenTests, strip_hidden_region
+from attnkit.grading.questions import QUESTIONS, check_choice, check_number
+
+
+def _nbgrader(cell: nbformat.NotebookNode) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def solution(quiz: str) -> nbformat.NotebookNode:
+    return nbformat.read(REPO_ROOT / "solutions" / quiz / f"{quiz}.ipynb", as_version=4)
+
+
+@functools.lru_cache(maxsize=None)
+def solution_namespace(quiz: str) -> dict:
+    """The quiz's setup and solution cells run in one namespace, as in a kernel."""
+    namespace: dict = {}
+    for cell in solution(quiz).cells:
+        meta = _nbgrader(cell)
+        if cell.cell_type == "code" and (meta.get("solution") or meta.get("grade_id", "").startswith("setup")):
+            exec(compile(cell.source, f"<{quiz}:{meta['grade_id']}>", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def run_test_cells(quiz: str, namespace: dict) -> None:
+    """Run every test cell, hidden tests included, as nbgrader's autograde does."""
+    for cell in solution(quiz).cells:
+        if _nbgrader(cell).get("grade"):
+            exec(compile(cell.source, f"<{quiz}:{_nbgrader(cell)['grade_id']}>", "exec"), namespace)  # noqa: S102
+
+
+@pytest.mark.parametrize("quiz", QUIZ_IDS)
+def test_the_solution_passes_every_test_cell(quiz: str) -> None:
+    run_test_cells(quiz, dict(solution_namespace(quiz)))
+
+
+@pytest.mark.parametrize("bug_id", list(BUGS))
+def test_each_catalogued_bug_fails_its_check_with_its_message(bug_id: str) -> None:
+    bug = BUGS[bug_id]
+    namespace = dict(solution_namespace(bug.quiz))
+    exec(compile(bug.source, bug_id, "exec"), namespace)  # noqa: S102 (as the injected cell would)
+    check = getattr(checks, f"check_{bug.exercise}")
+    for seed in (0, 7):
+        with pytest.raises(AssertionError) as caught:
+            check(namespace[bug.exercise], seed=seed)
+        assert bug.message in str(caught.value), f"{bug_id} (seed {seed}) got: {caught.value}"
+
+
+def test_catalogue_has_at_least_fifteen_bugs_in_every_quiz() -> None:
+    assert len(BUGS) >= 15
+    for quiz in QUIZ_IDS:
+        assert bugs_for(quiz), quiz
+    named = {"sdpa_no_scale", "mha_scale_by_d_model", "sdpa_softmax_wrong_axis", "softmax_no_max_subtraction",
+             "mask_polarity_flipped", "mask_finite_fill", "weights_transposed", "merge_heads_interleaved",
+             "mha_no_output_projection", "returns_weights_as_output", "builtin_attention"}
+    assert named <= set(BUGS)
+
+
+def test_bug_sources_define_their_exercise_and_inject_into_the_solution() -> None:
+    for bug in BUGS.values():
+        assert callable(buggy_function(bug.id)), bug.id
+        nb = inject(solution(bug.quiz), [bug.id])
+        cell = next(c for c in nb.cells if _nbgrader(c).get("grade_id") == bug.exercise)
+        assert cell.source == bug.source.strip("\n")
+    with pytest.raises(KeyError):
+        inject(solution("q4_qkv_math"), ["sdpa_no_scale", "mask_finite_fill"])  # one exercise, two bugs
+
+
+@pytest.mark.parametrize("how", ["module attribute", "imported name", "torch fused kernel"])
+def test_calling_a_builtin_attention_earns_nothing(how: str) -> None:
+    namespace = {"np": np, "torch": torch, "attnkit": attnkit,
+                 "sdpa": attnkit.scaled_dot_product_attention}
+    body = {"module attribute": "attnkit.scaled_dot_product_attention(query, key, value, mask=mask)",
+            "imported name": "sdpa(query, key, value, mask)",
+            "torch fused kernel": "torch.nn.functional.scaled_dot_product_attention("
+                                  "torch.as_tensor(query), torch.as_tensor(key), torch.as_tensor(value))"}[how]
+    exec(f"def scaled_dot_product_attention(query, key, value, mask=None):\n    return {body}\n", namespace)  # noqa: S102
+    with pytest.raises(AssertionError, match="ready-made attention"):
+        checks.check_scaled_dot_product_attention(namespace["scaled_dot_product_attention"])
+    assert namespace["sdpa"] is attnkit.scaled_dot_product_attention  # restored afterwards
+    assert attnkit.scaled_dot_product_attention.__module__ == "attnkit.attention"
+
+
+def test_torch_fused_attention_is_refused_inside_minilm() -> None:
+    def minilm_attention(query, key, value, mask=None):
+        out = torch.nn.functional.scaled_dot_product_attention(query, key, value, attn_mask=mask)
+        return out, out
+    with pytest.raises(AssertionError, match="ready-made attention"):
+        checks.check_minilm_attention(minilm_attention)
+    assert torch.nn.functional.scaled_dot_product_attention.__name__ == "scaled_dot_product_attention"
+
+
+def test_stderr_and_warnings_of_the_learner_do_not_reach_the_cell(capfd: pytest.CaptureFixture) -> None:
+    right = solution_namespace("q4_qkv_math")["softmax"]
+
+    def softmax(x, axis=-1):
+        print("debugging", file=sys.stderr)
+        warnings.warn("learner warning")
+        import os
+        os.write(2, b"fd-level\n")
+        return right(x, axis)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning that escaped would raise here
+        assert checks.check_softmax(softmax) is None
+    assert capfd.readouterr().err == ""
+
+
+def test_other_exercises_are_swapped_for_correct_ones_while_grading() -> None:
+    namespace = dict(solution_namespace("q1_bottleneck"))
+    exec(BUGS["rnn_no_recurrence"].source, namespace)  # noqa: S102: exercise 1 wrong...
+    checks.check_first_word_influence(namespace["first_word_influence"])  # ...exercise 2 still earns its points
+    assert namespace["rnn_forward"].__code__.co_filename == "<string>"  # and the learner's own is put back
+
+
+def test_conceptual_answers_form_and_misconceptions() -> None:
+    check_choice(" B ", "q4_softmax_axis", expected="b")
+    with pytest.raises(AssertionError, match="one of 'a', 'b', 'c'"):
+        check_choice("d", "q4_softmax_axis")
+    with pytest.raises(AssertionError, match="each key's column"):
+        check_choice("a", "q4_softmax_axis", expected="b")
+    check_number(51.39, "q4_true_softmax", expected=100 * float(attnkit.softmax(np.array([0.2, 0.9, 0.1]))[1]))
+    with pytest.raises(AssertionError, match="newsletter's figure"):
+        check_number(75, "q4_true_softmax", expected=51.4)
+    with pytest.raises(AssertionError, match="finite number"):
+        check_number(True, "q4_scale_divisor")
+    with pytest.raises(AssertionError, match="not quite"):
+        check_number(5, "q4_scale_divisor", expected=8)
+    for q in QUESTIONS.values():
+        assert q.wrong and q.hint, q.id
+
+
+def test_every_question_in_a_quiz_is_catalogued_and_answered_in_a_variable() -> None:
+    for quiz in QUIZ_IDS:
+        ids = {_nbgrader(c).get("grade_id") for c in solution(quiz).cells}
+        for q in QUESTIONS.values():
+            if q.id.startswith(quiz[:3]):
+                assert "answer_" + q.id.split("_", 1)[1] in ids, q.id
+
+
+@pytest.mark.parametrize("quiz", QUIZ_IDS)
+def test_no_test_cell_ends_in_a_bare_expression_other_than_a_check(quiz: str) -> None:
+    """nbgrader gives full credit to a test cell whose last expression is False."""
+    for cell in solution(quiz).cells:
+        if _nbgrader(cell).get("grade"):
+            last = ast.parse(cell.source).body[-1]
+            assert isinstance(last, ast.Expr) and isinstance(last.value, ast.Call), cell.source
+            assert last.value.func.id.startswith("check_"), cell.source
+            assert "### BEGIN HIDDEN TESTS" in cell.source, f"{_nbgrader(cell)['grade_id']} has no hidden tests"
+
+
+def test_checks_return_none_on_right_answers() -> None:
+    namespace = solution_namespace("q2_spotlight")
+    assert checks.check_alignment(namespace["alignment"]) is None
+    assert check_choice("b", "q2_word_order", expected="b") is None
+
+
+def test_feedback_strips_hidden_regions_and_tracebacks() -> None:
+    source = "check(x)\n    ### BEGIN HIDDEN TESTS\n    secret(x, seed=3)\n    ### END HIDDEN TESTS\ndone()"
+    assert strip_hidden_region(source) == f"check(x)\n    {HIDDEN_PLACEHOLDER}\ndone()"
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t", "points": 1}
+    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="f: a misconception",
+                                           traceback=["Traceback", "secret(x, seed=3)", "AssertionError"])]
+    cell, _ = HideHiddenTests().preprocess_cell(cell, {}, 0)
+    assert "secret" not in cell.source and "secret" not in str(cell.outputs)
+    assert cell.outputs[0].traceback == ["AssertionError: f: a misconception"]
+
+
+def test_same_compares_structure_shape_and_values() -> None:
+    a = np.arange(4.0).reshape(2, 2)
+    assert same((a, a), (a, torch.tensor(a)))
+    assert not same((a, a), a) and not same(a, a.T) and not same(a[:1], a)
+    assert same(np.array([np.nan]), np.array([np.nan])) and same(["x", "y"], ["x", "y"])
+
+
+def test_the_q6_reference_agrees_with_torch_multihead_attention() -> None:
+    """The oracle behind check_multi_head_attention, against torch.nn.MultiheadAttention."""
+    torch.manual_seed(0)
+    D, H = 12, 3
+    mha = torch.nn.MultiheadAttention(D, H, bias=False, batch_first=True)
+    x = torch.randn(2, 5, D)
+    W_q, W_k, W_v = (w.T for w in mha.in_proj_weight.detach().chunk(3))  # torch: x @ W.T
+    ours, weights = attnkit.multi_head_attention(x, x, x, H, W_q, W_k, W_v, mha.out_proj.weight.detach().T)
+    theirs, their_weights = mha(x, x, x, average_attn_weights=False)
+    torch.testing.assert_close(ours, theirs.detach(), atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(weights, their_weights.detach(), atol=1e-5, rtol=1e-4)
