@@ -15,6 +15,9 @@ if _ROOT not in sys.path:
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p
 )
+# nbgrader runs the `alembic` tool from PATH to set up gradebook.db: find it next to this Python,
+# so `.venv/bin/nbgrader ...` works without activating the environment.
+os.environ["PATH"] = os.pathsep.join((os.path.dirname(sys.executable), os.environ.get("PATH", "")))
 
 c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
 
