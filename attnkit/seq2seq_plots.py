@@ -85,8 +85,10 @@ def _draw(model: Seq2Seq, sentence: str, row: int, temperature: float) -> tuple[
     return words, fig
 
 
-def spotlight_explorer(model: Seq2Seq, sentence: str = "the black cat sat") -> Any:
+def spotlight_explorer(model: Seq2Seq, sentence: str = "the black cat sat", row: int = 0) -> Any:
     """An ipywidgets box: type a sentence, pick an output word, move the temperature.
+
+    ``row`` is the output word shown first (0 = the first French word).
 
     The temperature divides the attention scores before the softmax (and so changes the
     translation too): below 1 sharpens the spotlight, above 1 spreads it out.
@@ -96,6 +98,7 @@ def spotlight_explorer(model: Seq2Seq, sentence: str = "the black cat sat") -> A
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
+    from IPython.display import display
 
     text = widgets.Text(value=sentence, description="English:", continuous_update=False,
                         layout=widgets.Layout(width="95%"))
@@ -103,22 +106,26 @@ def spotlight_explorer(model: Seq2Seq, sentence: str = "the black cat sat") -> A
     temperature = widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05,
                                          description="temperature:", continuous_update=False)
     out = widgets.Output()
+    shown: list[str] = []  # the output words the dropdown lists now
 
     def refresh(change: Any = None) -> None:
         out.clear_output(wait=True)
         with out:
             try:
-                words, fig = _draw(model, text.value, max(pick.index or 0, 0), temperature.value)
+                words, fig = _draw(model, text.value, row if pick.value is None else pick.value,
+                                   temperature.value)
             except ValueError as error:  # an unknown word: say which, keep the box alive
                 print(error)
                 return
             print("French:", " ".join(words))
-            plt.show(fig)
-        options = [(f"{t}: {w}", t) for t, w in enumerate(words)]
-        if [o[0] for o in options] != list(pick.labels):
-            index = min(pick.index or 0, len(options) - 1)
+            display(fig)
+            plt.close(fig)  # shown once, inside the box
+        if words != shown:
+            shown[:] = words
+            index = min(row if pick.value is None else pick.value, len(words) - 1)
             pick.unobserve(refresh, "value")
-            pick.options, pick.index = options, index
+            pick.options = [(f"{t + 1}: {w}", t) for t, w in enumerate(words)]
+            pick.value = index
             pick.observe(refresh, "value")
 
     for control in (text, temperature):

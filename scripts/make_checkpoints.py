@@ -26,20 +26,22 @@ def main() -> None:
     parser.add_argument("names", nargs="*", default=sorted(CHECKPOINTS), help="checkpoints to make")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the .pt files")
     args = parser.parse_args()
     torch.set_num_threads(1)  # deterministic and, on 2 shared cores, no slower
     train_pairs, test_pairs = translation_dataset()
-    OUT.mkdir(exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     for name in args.names:
         kind, hidden_size = CHECKPOINTS[name]
         model = build_model(kind, hidden_size, seed=args.seed)
         start = time.perf_counter()
         losses = train(model, train_pairs, epochs=args.epochs, seed=args.seed)
         seconds = time.perf_counter() - start
-        save_checkpoint(model, OUT / f"{name}.pt")
+        path = args.out / f"{name}.pt"
+        save_checkpoint(model, path)
         accuracy = accuracy_by_length(model, test_pairs)
         print(f"{name}: {seconds:.0f} s, final loss {sum(losses[-50:]) / 50:.4f}, "
-              f"{(OUT / f'{name}.pt').stat().st_size / 1e6:.2f} MB")
+              f"{path.stat().st_size / 1e6:.2f} MB")
         print("  accuracy by length:", {n: round(a, 3) for n, a in accuracy.items()})
 
 
