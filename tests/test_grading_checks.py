@@ -203,3 +203,17 @@ def test_the_q6_reference_agrees_with_torch_multihead_attention() -> None:
     theirs, their_weights = mha(x, x, x, average_attn_weights=False)
     torch.testing.assert_close(ours, theirs.detach(), atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(weights, their_weights.detach(), atol=1e-5, rtol=1e-4)
+
+
+def test_a_result_of_the_wrong_kind_gets_a_message_not_a_crash() -> None:
+    with pytest.raises(AssertionError, match="wrong result"):
+        checks.check_context_vectors(lambda weights, values: {"not": "an array"})
+    with pytest.raises(AssertionError, match="must return 2 things"):
+        checks.check_soft_lookup(lambda query, keys, values, temperature=1.0: np.zeros(3))
+
+
+def test_patched_builtins_are_restored_exactly() -> None:
+    before = "softmax" in vars(torch.Tensor), torch.softmax, attnkit.softmax
+    with pytest.raises(AssertionError, match="library softmax"):
+        checks.check_softmax(lambda x, axis=-1: torch.as_tensor(x).softmax(axis).numpy())
+    assert ("softmax" in vars(torch.Tensor), torch.softmax, attnkit.softmax) == before

@@ -137,6 +137,11 @@ _SDPA_BUGS = {
 }
 for _bug_id, _change in _SDPA_BUGS.items():
     SOURCES[_bug_id] = _SDPA.format(**{**_SDPA_RIGHT, **_change})
+SOURCES["softmax_builtin"] = '''
+def softmax(x, axis=-1):
+    import attnkit
+    return attnkit.softmax(x, axis=axis)
+'''
 SOURCES["builtin_attention"] = '''
 def scaled_dot_product_attention(query, key, value, mask=None):
     import attnkit

@@ -95,6 +95,9 @@ _CATALOGUE = [
      "so every slice along `axis` sums to 1 on its own."),
     ("softmax_ignores_axis", "q4_qkv_math", "softmax",
      "the `axis` argument is ignored: softmax(x, axis=0) must normalise along axis 0."),
+    ("softmax_builtin", "q4_qkv_math", "softmax",
+     "this calls a library softmax (attnkit's, torch's or scipy's): the exercise is to write the "
+     "exponentials and the normalisation yourself, so it earns no credit."),
     ("sdpa_no_scale", "q4_qkv_math", "scaled_dot_product_attention",
      "the scores are not scaled: dot products of d_k-dimensional vectors grow with d_k, and unscaled "
      "scores push softmax towards one-hot weights. Which quantity keeps their spread near 1?"),

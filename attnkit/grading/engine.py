@@ -29,6 +29,9 @@ from attnkit.grading.bugs import BUGS, buggy_function, bugs_for
 __all__ = ["Case", "quiet", "forbid", "isolate", "run_case", "same", "fail"]
 
 
+_INHERITED = object()  # marks a patched class attribute that was inherited, to delete on restore
+
+
 class _BuiltinUsed(Exception):
     """Raised by a forbidden built-in while the learner's code runs."""
 
@@ -102,7 +105,8 @@ def forbid(fn: Callable[..., Any], paths: Sequence[str]) -> Iterator[None]:
         def forbidden(*args: Any, _path: str = path, **kwargs: Any) -> Any:
             raise _BuiltinUsed(_path)
 
-        patches.append((owner, name, original))
+        inherited = isinstance(owner, type) and name not in vars(owner)
+        patches.append((owner, name, _INHERITED if inherited else original))
         setattr(owner, name, forbidden)
         for key, value in list(scope.items()):
             if value is original:
@@ -114,6 +118,8 @@ def forbid(fn: Callable[..., Any], paths: Sequence[str]) -> Iterator[None]:
         for owner, name, original in reversed(patches):
             if isinstance(owner, dict):
                 owner[name] = original
+            elif original is _INHERITED:
+                delattr(owner, name)  # e.g. torch.Tensor.softmax lives on a base class
             else:
                 setattr(owner, name, original)
 
@@ -200,7 +206,9 @@ def run_case(fn: Callable[..., Any], quiz: str, exercise: str, case: Case, refer
             got = case.call(adapter(fn))
             error = None
         except _BuiltinUsed as used:
-            error = f"{exercise}: " + (BUGS[builtin_bug].message if builtin_bug else f"{used} is not allowed here")
+            error = f"{exercise}: " + (BUGS[builtin_bug].message if builtin_bug else
+                                       f"this calls {used}, a ready-made version of what the exercise asks "
+                                       f"you to write, so it earns no credit.")
         except NotImplementedError:
             error = f"{exercise} is not written yet (it raises NotImplementedError)"
         except Exception as exc:  # the learner's code raised: report it, on this case
@@ -220,4 +228,8 @@ def run_case(fn: Callable[..., Any], quiz: str, exercise: str, case: Case, refer
                 continue
         if same(got, wrong, rtol, atol) and not same(wrong, expected, rtol, atol):
             fail(f"{exercise}: {bug.message} (seen on {case.description})")
-    fail(f"{exercise} gives a wrong result on {case.description}: {_describe_difference(exercise, got, expected)}")
+    try:
+        how = _describe_difference(exercise, got, expected)
+    except (TypeError, ValueError):
+        how = f"it returned a {type(got).__name__}, which is not the kind of result expected"
+    fail(f"{exercise} gives a wrong result on {case.description}: {how}")
