@@ -28,6 +28,9 @@ from attnkit.errors import check_shape
 from attnkit.masks import padding_mask
 from attnkit.toy_language import Vocab, source_vocab, target_vocab
 
+State = tuple[torch.Tensor, ...]  # the decoder's running state, e.g. (hidden s_t, context)
+Step = tuple[torch.Tensor, State, torch.Tensor]  # logits (B, V), next state, weights (B, S)
+
 __all__ = ["Encoder", "FixedVectorDecoder", "AttentionDecoder", "Seq2Seq", "build_model",
            "encode_batch", "summary_vectors", "decode_batch", "greedy_decode"]
 
@@ -71,11 +74,11 @@ class FixedVectorDecoder(nn.Module):
         self.combine = nn.Linear(2 * hidden_size, hidden_size)
         self.out = nn.Linear(hidden_size, vocab_size)
 
-    def init_state(self, states: torch.Tensor, summary: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def init_state(self, states: torch.Tensor, summary: torch.Tensor) -> State:
         return summary, summary  # (hidden s_0, context c)
 
-    def step(self, token: torch.Tensor, state: tuple[torch.Tensor, ...], states: torch.Tensor,
-             mask: torch.Tensor, temperature: float = 1.0):
+    def step(self, token: torch.Tensor, state: State, states: torch.Tensor,
+             mask: torch.Tensor, temperature: float = 1.0) -> Step:
         """One output word. Returns logits (B, V), the next state, weights (B, S): all zero,
         because this decoder looks at no source word."""
         hidden, context = state
@@ -88,7 +91,8 @@ class AttentionDecoder(nn.Module):
     """GRU decoder that attends over all encoder states at each step (Luong "general" score).
 
     s_t = GRU([embed(y_{t-1}); h~_{t-1}], s_{t-1})
-    c_t, a_t = scaled_dot_product_attention(query = s_t W_a, key = states, value = states)
+    c_t, a_t = scaled_dot_product_attention(query = s_t W_a, key = states, value = states,
+                                            scale = 1 / (sqrt(D) * temperature))
     h~_t = tanh(W_c [c_t; s_t]),  logits_t = W_o h~_t
 
     Feeding h~_{t-1} back in ("input feeding") tells the GRU where it last looked.
@@ -102,11 +106,11 @@ class AttentionDecoder(nn.Module):
         self.combine = nn.Linear(2 * hidden_size, hidden_size)
         self.out = nn.Linear(hidden_size, vocab_size)
 
-    def init_state(self, states: torch.Tensor, summary: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def init_state(self, states: torch.Tensor, summary: torch.Tensor) -> State:
         return summary, torch.zeros_like(summary)  # (hidden s_0, attentional h~_0)
 
-    def step(self, token: torch.Tensor, state: tuple[torch.Tensor, ...], states: torch.Tensor,
-             mask: torch.Tensor, temperature: float = 1.0):
+    def step(self, token: torch.Tensor, state: State, states: torch.Tensor,
+             mask: torch.Tensor, temperature: float = 1.0) -> Step:
         """One output word. ``temperature`` divides the scores: < 1 sharpens the weights, > 1
         flattens them. Returns logits (B, V), the next state, weights (B, S)."""
         hidden, feed = state
