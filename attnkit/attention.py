@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from attnkit import _backend as bk
-from attnkit.errors import AttentionShapeError, check_mask, check_shape, shape_of
+from attnkit.errors import AttentionShapeError, check_mask, check_same_kind, check_shape, shape_of
 
 __all__ = [
     "softmax", "dot_product_scores", "additive_scores", "attend", "scaled_dot_product_attention", "attention_output",
@@ -64,16 +64,6 @@ def _check_qk(query: Array, key: Array) -> dict[str, int]:
                        hint="d_k must match query's last dim")
 
 
-def _same_kind(**arrays: Array) -> None:
-    kinds = {name: "torch" if bk.is_torch(a) else "numpy" for name, a in arrays.items()}
-    if len(set(kinds.values())) > 1:
-        listed = ", ".join(f"{n} is {k}" for n, k in kinds.items())
-        raise AttentionShapeError(
-            f"query, key and value must all be numpy arrays or all torch tensors, but {listed}: "
-            f"convert with torch.from_numpy(x) or t.detach().numpy()"
-        ) from None
-
-
 def dot_product_scores(query: Array, key: Array, scale: float | None = None) -> Array:
     """Scaled dot-product scores ``query @ key^T * scale``, scale defaulting to ``1/sqrt(d_k)``.
 
@@ -85,7 +75,7 @@ def dot_product_scores(query: Array, key: Array, scale: float | None = None) -> 
     Returns:
         scores: (..., L, S); row i holds query i's score against every key.
     """
-    _same_kind(query=query, key=key)
+    check_same_kind(query=query, key=key)
     sizes = _check_qk(query, key)
     scale = 1.0 / math.sqrt(sizes["d_k"]) if scale is None else scale
     query, key = bk.as_float(query), bk.as_float(key)
@@ -103,7 +93,7 @@ def additive_scores(query: Array, key: Array, W_q: Array, W_k: Array, v: Array) 
     Returns:
         scores: (..., L, S).
     """
-    _same_kind(query=query, key=key, W_q=W_q, W_k=W_k, v=v)
+    check_same_kind(query=query, key=key, W_q=W_q, W_k=W_k, v=v)
     sizes = check_shape("query", query, ("L", "d_q"), batch_dims=True)
     sizes = check_shape("key", key, ("S", "d_k"), sizes, batch_dims=True)
     sizes = check_shape("W_q", W_q, ("d_q", "A"), sizes, hint="W_q maps query's width to the attention width A")
@@ -165,7 +155,7 @@ def scaled_dot_product_attention(
         >>> w.round(3), out.round(3)
         (array([[0.67, 0.33]]), array([[1.33]]))
     """
-    _same_kind(query=query, key=key, value=value)
+    check_same_kind(query=query, key=key, value=value)
     sizes = _check_qk(query, key)
     check_shape("value", value, ("S", "d_v"), sizes, batch_dims=True,
                 hint="key and value must have the same length S: one value per key")
@@ -206,7 +196,7 @@ def attention_output(
     """
     if not bk.is_torch(query):
         return scaled_dot_product_attention(query, key, value, mask, scale)[0]
-    _same_kind(query=query, key=key, value=value)
+    check_same_kind(query=query, key=key, value=value)
     sizes = _check_qk(query, key)
     check_shape("value", value, ("S", "d_v"), sizes, batch_dims=True,
                 hint="key and value must have the same length S: one value per key")

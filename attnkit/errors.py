@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-__all__ = ["AttentionShapeError", "check_shape", "check_mask", "shape_of"]
+__all__ = ["AttentionShapeError", "check_shape", "check_mask", "check_same_kind", "shape_of"]
 
 
 class AttentionShapeError(ValueError):
@@ -112,4 +112,23 @@ def check_mask(mask: Any, target: Sequence[int], name: str = "mask") -> None:
             f"{name} has shape {_fmt(given)} but expected one broadcastable to (..., L, S) = "
             f"{_fmt(tuple(target))}: rows are queries (L), columns are keys (S); "
             f"use mask[:, None] to add a head dim"
+        ) from None
+
+
+def check_same_kind(**arrays: Any) -> None:
+    """Check that the named arguments are all numpy arrays or all torch tensors.
+
+    Raises:
+        AttentionShapeError: naming each argument's kind, with how to convert.
+    """
+    import torch
+
+    kinds = {name: "torch" if isinstance(a, torch.Tensor) else "numpy" for name, a in arrays.items()}
+    if len(set(kinds.values())) > 1:
+        names = list(kinds)
+        together = ", ".join(names[:-1]) + " and " + names[-1]
+        listed = ", ".join(f"{n} is {k}" for n, k in kinds.items())
+        raise AttentionShapeError(
+            f"{together} must all be numpy arrays or all torch tensors, but {listed}: "
+            f"convert with torch.from_numpy(x) or t.detach().numpy()"
         ) from None

@@ -83,7 +83,7 @@ def plot_spotlight(
     colors = ["tab:orange" if x == w.max() else "tab:gray" for x in w]
     bars = ax.bar(range(S), w, color=colors)
     ax.bar_label(bars, labels=[f"{100 * x:.0f}%" for x in w])
-    ax.set_xticks(range(S), key_labels, rotation=45 if S > 8 else 0)
+    ax.set_xticks(range(S), key_labels, rotation=45 if S > 8 else 0, ha="right" if S > 8 else "center")
     ax.set_ylim(0, min(1.0, float(w.max()) * 1.25 + 0.05))
     ax.set_ylabel("attention weight")
     if title:

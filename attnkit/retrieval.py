@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from attnkit import _backend as bk
-from attnkit.attention import _same_kind, attend, scaled_dot_product_attention, softmax
-from attnkit.errors import check_shape
+from attnkit.attention import attend, scaled_dot_product_attention, softmax
+from attnkit.errors import check_same_kind, check_shape
 
 __all__ = [
     "cosine_similarity",
@@ -44,7 +44,7 @@ def _unit(x: Array, eps: float = 1e-12) -> Array:
 
 def _check_lookup(query: Array, keys: Array, values: Array | None = None) -> dict[str, int]:
     arrays = {"query": query, "keys": keys} | ({} if values is None else {"values": values})
-    _same_kind(**arrays)
+    check_same_kind(**arrays)
     sizes = check_shape("query", query, ("D",), batch_dims=True,
                         hint="one query is a (D,) vector; L queries are an (L, D) matrix")
     sizes = check_shape("keys", keys, ("S", "D"), sizes,
@@ -73,7 +73,7 @@ def cosine_similarity(a: Array, b: Array) -> Array:
         >>> cosine_similarity(np.array([1.0, 0.0]), np.array([[2.0, 0.0], [1.0, 1.0]])).round(3)
         array([1.   , 0.707])
     """
-    _same_kind(a=a, b=b)
+    check_same_kind(a=a, b=b)
     sizes = check_shape("a", a, ("D",), batch_dims=True)
     letters = ("S", "D") if getattr(b, "ndim", 2) >= 2 else ("D",)
     check_shape("b", b, letters, sizes, hint="b holds S rows as wide as a's last dim D, or one (D,) vector")
