@@ -27,7 +27,7 @@ from attnkit.grading.demo import wrong_answers
 from attnkit.grading.feedback import HIDDEN_PLACEHOLDER
 from attnkit.grading.selfgrade import format_result, grade_notebook
 
-LOOP_QUIZ, LOOP_EXERCISE, LOOP_TIMEOUT = "q2_spotlight", "context_vectors", 20
+LOOP_QUIZ, LOOP_EXERCISE, LOOP_TIMEOUT = "q2_spotlight", "context_vectors", 30  # seconds per cell
 
 
 def bug_packs(quiz: str) -> list[list[str]]:
@@ -67,17 +67,32 @@ def sum_points(nb: nbformat.NotebookNode) -> float:
     return sum(float(c.metadata["nbgrader"]["points"]) for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
 
 
+class _Graded(dict):
+    """{quiz: (course_dir, students, results, csv_rows)}; a quiz whose grading broke fails its tests."""
+
+    def __init__(self, outcomes: dict) -> None:
+        super().__init__({q: v for q, v in outcomes.items() if not isinstance(v, Exception)})
+        self.errors = {q: v for q, v in outcomes.items() if isinstance(v, Exception)}
+
+    def __getitem__(self, quiz: str):
+        if quiz in self.errors:
+            pytest.fail(f"grading {quiz} with nbgrader failed: {self.errors[quiz]}")
+        return super().__getitem__(quiz)
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Every quiz's class, graded; {quiz: (course_dir, students, results, csv_rows)}."""
+def graded(tmp_path_factory: pytest.TempPathFactory) -> _Graded:
+    """Every quiz's class graded by nbgrader, two quizzes at a time, each in its own course dir."""
     def one(quiz: str):
-        course_dir = make_course(tmp_path_factory.mktemp(quiz), [quiz])
-        timeout = LOOP_TIMEOUT if quiz == LOOP_QUIZ else None
-        students, results, rows = run_class(course_dir, [quiz], build=build_test_class, timeout=timeout)
-        return quiz, (course_dir, students, results, rows)
+        try:
+            course_dir = make_course(tmp_path_factory.mktemp(quiz), [quiz])
+            timeout = LOOP_TIMEOUT if quiz == LOOP_QUIZ else None
+            return quiz, (course_dir, *run_class(course_dir, [quiz], build=build_test_class, timeout=timeout))
+        except Exception as exc:  # reported by each test of this quiz, not as one opaque fixture error
+            return quiz, exc
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(one, QUIZ_IDS))
+        return _Graded(dict(pool.map(one, QUIZ_IDS)))
 
 
 def feedback_text(path: Path) -> str:
@@ -86,7 +101,7 @@ def feedback_text(path: Path) -> str:
 
 
 @pytest.mark.parametrize("quiz", QUIZ_IDS)
-def test_release_is_what_nbgrader_generates_from_solutions(graded: dict, quiz: str) -> None:
+def test_release_is_what_nbgrader_generates_from_solutions(graded: _Graded, quiz: str) -> None:
     course_dir = graded[quiz][0]
     generated = json.loads((course_dir / "quizzes" / quiz / f"{quiz}.ipynb").read_text())
     committed = json.loads((REPO_ROOT / "quizzes" / quiz / f"{quiz}.ipynb").read_text())
@@ -100,7 +115,7 @@ def test_solutions_are_built_from_quiz_sources() -> None:
 
 
 @pytest.mark.parametrize("quiz", QUIZ_IDS)
-def test_every_score_and_the_csv_are_as_expected(graded: dict, quiz: str) -> None:
+def test_every_score_and_the_csv_are_as_expected(graded: _Graded, quiz: str) -> None:
     _, students, results, rows = graded[quiz]
     for key, student in students.items():
         result = results[key]
@@ -112,7 +127,7 @@ def test_every_score_and_the_csv_are_as_expected(graded: dict, quiz: str) -> Non
 
 
 @pytest.mark.parametrize("quiz", QUIZ_IDS)
-def test_solution_full_marks_and_blank_zero(graded: dict, quiz: str) -> None:
+def test_solution_full_marks_and_blank_zero(graded: _Graded, quiz: str) -> None:
     results = graded[quiz][2]
     solution, empty = results[quiz, "solution"], results[quiz, "blank"]
     assert solution.score == solution.max_score > 0, solution.messages()
@@ -121,7 +136,7 @@ def test_solution_full_marks_and_blank_zero(graded: dict, quiz: str) -> None:
 
 
 @pytest.mark.parametrize("bug_id", list(BUGS))
-def test_every_catalogued_bug_loses_points_and_is_named(graded: dict, bug_id: str) -> None:
+def test_every_catalogued_bug_loses_points_and_is_named(graded: _Graded, bug_id: str) -> None:
     bug = BUGS[bug_id]
     _, students, results, _ = graded[bug.quiz]
     key = next(k for k, s in students.items() if bug.message in s.expected_messages and k[1].startswith("bugs"))
@@ -133,7 +148,7 @@ def test_every_catalogued_bug_loses_points_and_is_named(graded: dict, bug_id: st
 
 
 @pytest.mark.parametrize("quiz", QUIZ_IDS)
-def test_wrong_conceptual_answers_name_the_misconception(graded: dict, quiz: str) -> None:
+def test_wrong_conceptual_answers_name_the_misconception(graded: _Graded, quiz: str) -> None:
     _, students, results, _ = graded[quiz]
     result, student = results[quiz, "bugs0"], students[quiz, "bugs0"]
     text = feedback_text(result.feedback_html)
@@ -141,12 +156,12 @@ def test_wrong_conceptual_answers_name_the_misconception(graded: dict, quiz: str
         assert message in text, f"{quiz}: '{message}' missing from the feedback"
 
 
-def test_stderr_and_warnings_from_a_correct_answer_cost_nothing(graded: dict) -> None:
+def test_stderr_and_warnings_from_a_correct_answer_cost_nothing(graded: _Graded) -> None:
     result = graded["q1_bottleneck"][2]["q1_bottleneck", "noisy"]
     assert result.score == result.max_score, result.messages()
 
 
-def test_a_deleted_test_cell_is_restored_and_graded(graded: dict) -> None:
+def test_a_deleted_test_cell_is_restored_and_graded(graded: _Graded) -> None:
     course_dir, _, results, _ = graded["q3_library"]
     result = results["q3_library", "deleter"]
     cell = next(c for c in result.cells if c.grade_id == "test_top_k")
@@ -155,7 +170,7 @@ def test_a_deleted_test_cell_is_restored_and_graded(graded: dict) -> None:
     assert any(c.metadata.get("nbgrader", {}).get("grade_id") == "test_top_k" for c in autograded.cells)
 
 
-def test_an_infinite_loop_costs_only_its_question(graded: dict) -> None:
+def test_an_infinite_loop_costs_only_its_question(graded: _Graded) -> None:
     result = graded[LOOP_QUIZ][2][LOOP_QUIZ, "looper"]
     for cell in result.cells:
         looped = cell.grade_id == f"test_{LOOP_EXERCISE}"
@@ -163,7 +178,7 @@ def test_an_infinite_loop_costs_only_its_question(graded: dict) -> None:
 
 
 @pytest.mark.parametrize("quiz", QUIZ_IDS)
-def test_no_hidden_test_text_in_release_or_feedback(graded: dict, quiz: str) -> None:
+def test_no_hidden_test_text_in_release_or_feedback(graded: _Graded, quiz: str) -> None:
     course_dir, _, results, _ = graded[quiz]
     sol = nbformat.read(REPO_ROOT / "solutions" / quiz / f"{quiz}.ipynb", 4)
     hidden = [line.strip() for c in sol.cells
@@ -183,7 +198,7 @@ def test_no_hidden_test_text_in_release_or_feedback(graded: dict, quiz: str) -> 
         assert "grading/checks.py" not in text and "grading/engine.py" not in text, key
 
 
-def test_demo_class_has_ten_students_of_every_kind(graded: dict) -> None:
+def test_demo_class_has_ten_students_of_every_kind(graded: _Graded) -> None:
     students = demo_class(graded["q4_qkv_math"][0], "q4_qkv_math")
     kinds = " ".join(s.about for s in students)
     assert 9 <= len(students) <= 12 and len({s.id for s in students}) == len(students)
@@ -191,7 +206,7 @@ def test_demo_class_has_ten_students_of_every_kind(graded: dict) -> None:
         assert kind in kinds, kind
 
 
-def test_selfgrade_reports_scores_messages_and_feedback(graded: dict, tmp_path: Path) -> None:
+def test_selfgrade_reports_scores_messages_and_feedback(graded: _Graded, tmp_path: Path) -> None:
     course_dir, students, _, _ = graded["q2_spotlight"]
     notebook = tmp_path / "q2_spotlight.ipynb"
     nbformat.write(students["q2_spotlight", "bugs0"].notebook, notebook)
