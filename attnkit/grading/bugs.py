@@ -141,8 +141,8 @@ _CATALOGUE = [
      "to 1; mask the scores before softmax so the allowed keys share all the weight."),
     # q6: multi-head attention
     ("split_heads_no_transpose", "q6_multi_head", "split_heads",
-     "the width was reshaped straight into (B, H, L, d_k): that mixes tokens into heads. Split the last "
-     "dim into (H, d_k) first, then move the head axis in front of the length axis."),
+     "the width was reshaped straight into (B, H, L, d_k): that fills each head with pieces of several "
+     "tokens, while a head must get its own slice of every token's width (all L tokens, d_k columns)."),
     ("merge_heads_interleaved", "q6_multi_head", "merge_heads",
      "the heads were merged in the wrong order: head h's d_k columns must end up side by side "
      "(block h of the width), as split_heads cut them."),
