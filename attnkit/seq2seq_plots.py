@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 
 from attnkit.plotting import plot_attention, plot_spotlight
 from attnkit.seq2seq import Seq2Seq, greedy_decode

@@ -10,15 +10,6 @@ from attnkit.seq2seq import (
 from attnkit.toy_language import translate
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small GRUs: one thread is as fast, and two test workers on two cores do not fight."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 SENTENCES = ["the black cat sat", "a small white mouse slept under the big table", "every dog ran"]
 
 

@@ -13,15 +13,6 @@ from attnkit.training import (
 SENTENCE = "a small white mouse slept under the big table"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small GRUs: one thread is as fast, and two test workers on two cores do not fight."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("kind", ["fixed", "attention"])
 def test_tiny_batch_is_overfit_and_training_is_reproducible(kind):
     """Eight pairs, learned by heart: the loss falls near zero and greedy decoding is exact."""
