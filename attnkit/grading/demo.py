@@ -150,11 +150,8 @@ def _notebooks(course_dir: Path, quiz: str) -> tuple[nbformat.NotebookNode, nbfo
 def demo_class(course_dir: Path, quiz: str) -> list[Student]:
     """About ten students for one quiz: right, blank, partial, bugs, wrong answers, two traps."""
     sol, release = _notebooks(course_dir, quiz)
-    by_exercise: dict[str, list[str]] = {}
-    for b in bugs_for(quiz):
-        by_exercise.setdefault(b.exercise, []).append(b.id)
-    bugs = [ids[i] for i in range(max(map(len, by_exercise.values())))  # round robin over exercises
-            for ids in by_exercise.values() if i < len(ids)]
+    catalogue = [b.id for b in bugs_for(quiz)]
+    bugs = catalogue[:: max(1, len(catalogue) // 5)][:5]  # five bugs spread over the catalogue
     names = iter(["carol", "dan", "erin", "frank", "grace"])
     students = [with_bugs(quiz, sol, [b], next(names)) for b in bugs[:5]]
     last = solution_ids(sol)[0]
