@@ -79,7 +79,7 @@ def dot_product_scores(query: Array, key: Array, scale: float | None = None) -> 
     sizes = _check_qk(query, key)
     scale = 1.0 / math.sqrt(sizes["d_k"]) if scale is None else scale
     query, key = bk.as_float(query), bk.as_float(key)
-    return (query * scale) @ key.swapaxes(-1, -2)  # (..., L, d_k) @ (..., d_k, S) -> (..., L, S)
+    return bk.matmul(query * scale, key.swapaxes(-1, -2))  # (..., L, d_k) @ (..., d_k, S) -> (..., L, S)
 
 
 def additive_scores(query: Array, key: Array, W_q: Array, W_k: Array, v: Array) -> Array:
@@ -172,13 +172,8 @@ def scaled_dot_product_attention(
         check_mask(mask, shape_of(scores))
         scores = bk.where(bk.like(mask, scores), scores, -math.inf)  # the one place masks are filled
     weights = softmax(scores, axis=-1)  # (..., L, S)
-    value = bk.as_float(value)
-    if bk.is_torch(weights):
-        return weights @ value, weights  # (..., L, S) @ (..., S, d_v) -> (..., L, d_v)
-    # The same product computed as (value^T @ weights^T)^T: OpenBLAS runs stacked matrices in this
-    # layout about 3x faster (measured by benchmarks/bench_attention.py); the answer is identical.
-    output = (value.swapaxes(-1, -2) @ weights.swapaxes(-1, -2)).swapaxes(-1, -2)  # (..., L, d_v)
-    return np.ascontiguousarray(output), weights
+    output = bk.matmul(weights, bk.as_float(value))  # (..., L, S) @ (..., S, d_v) -> (..., L, d_v)
+    return output, weights
 
 
 def attention_output(

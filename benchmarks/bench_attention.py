@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--L", type=int, default=512)
     parser.add_argument("--d_k", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--pause", type=float, default=0.5, help="seconds of rest before each timed call")
     args = parser.parse_args()
     g = torch.Generator().manual_seed(0)
     shape = (args.B, args.H, args.L, args.d_k)
@@ -55,6 +56,9 @@ def main() -> None:
     with torch.inference_mode():
         for _ in range(args.rounds):  # interleaved, so drift on a noisy machine hits all alike
             for name, fn in contenders.items():
+                # torch's OpenMP threads and numpy's OpenBLAS threads spin for a while after each
+                # call; a pause lets one pool go idle before the other is timed
+                time.sleep(args.pause)
                 start = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - start)
