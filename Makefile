@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # JupyterLab refuses to run as root (containers, CI) unless told to.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: install lab test bench checkpoints quizzes demo-class clean-notebooks
+.PHONY: install lab test bench bench-grading checkpoints quizzes demo-class clean-notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,21 @@ bench: install
 	$(BIN)/python benchmarks/bench_attention.py
 	$(BIN)/python benchmarks/bench_parallelism.py
 
+bench-grading: install
+	$(BIN)/python benchmarks/bench_grading.py
+
 checkpoints: install
 	$(BIN)/python scripts/make_checkpoints.py
+
+QUIZ_IDS := q1_bottleneck q2_spotlight q3_library q4_qkv_math q5_self_attention q6_multi_head
+
+# solutions/ from the readable sources in quizzes_src/, then the student releases in quizzes/
+quizzes: install
+	$(BIN)/python scripts/build_quiz_sources.py
+	for q in $(QUIZ_IDS); do $(BIN)/nbgrader generate_assignment $$q --force || exit 1; done
+
+demo-class: install
+	$(BIN)/attnkit demo-class
 
 clean-notebooks: install
 	$(BIN)/jupyter nbconvert --clear-output --inplace lessons/*.ipynb solutions/*/*.ipynb
