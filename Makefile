@@ -28,8 +28,10 @@ install: $(STAMP)
 lab: install
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lessons $(ALLOW_ROOT)
 
+# A private --basetemp: pytest prunes old /tmp/pytest-of-$USER runs, including those of another
+# pytest running at the same time, whose grading folders would then vanish mid-test.
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 --basetemp="$$(mktemp -d)/pytest" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/bench_attention.py
