@@ -1,11 +1,17 @@
 """Fast tests of the quiz checks, without nbgrader: right answers pass, every catalogued bug is
-named, built-ins are refused, stderr is swallowed, conceptual answers get their misconception."""
+named, built-ins are refused, stderr is swallowed, conceptual answers get their misconception, and
+the answer key of the questions is only in the hidden tests, never in the package or the release."""
 from __future__ import annotations
 
 import ast
 import functools
+import json
+import math
+import re
 import sys
 import warnings
+from collections import Counter
+from unittest import mock
 
 import nbformat
 import numpy as np
@@ -16,6 +22,7 @@ import attnkit
 from attnkit.grading import checks
 from attnkit.grading.bugs import BUGS, buggy_function, bugs_for, inject
 from attnkit.grading.course import QUIZ_IDS, REPO_ROOT
+from attnkit.grading.demo import catalogued_wrong_answers
 from attnkit.grading.engine import same
 from attnkit.grading.feedback import HIDDEN_PLACEHOLDER, HideHiddenTests, strip_hidden_region
 from attnkit.grading.questions import QUESTIONS, check_choice, check_number
@@ -132,20 +139,163 @@ def test_other_exercises_are_swapped_for_correct_ones_while_grading() -> None:
 
 
 def test_conceptual_answers_form_and_misconceptions() -> None:
-    check_choice(" B ", "q4_softmax_axis", expected="b")
+    axis_wrong = {"a": "each key's column", "c": "queries compete"}
+    check_choice(" B ", "q4_softmax_axis", expected="b", wrong=axis_wrong)
     with pytest.raises(AssertionError, match="one of 'a', 'b', 'c'"):
         check_choice("d", "q4_softmax_axis")
     with pytest.raises(AssertionError, match="each key's column"):
+        check_choice("a", "q4_softmax_axis", expected="b", wrong=axis_wrong)
+    with pytest.raises(AssertionError, match="not quite: revisit"):
         check_choice("a", "q4_softmax_axis", expected="b")
     check_number(51.39, "q4_true_softmax", expected=100 * float(attnkit.softmax(np.array([0.2, 0.9, 0.1]))[1]))
     with pytest.raises(AssertionError, match="newsletter's figure"):
-        check_number(75, "q4_true_softmax", expected=51.4)
+        check_number(75, "q4_true_softmax", expected=51.4, wrong={75: "the newsletter's figure"})
     with pytest.raises(AssertionError, match="finite number"):
         check_number(True, "q4_scale_divisor")
-    with pytest.raises(AssertionError, match="not quite"):
-        check_number(5, "q4_scale_divisor", expected=8)
+    with pytest.raises(AssertionError, match="not quite: a sharper hint"):
+        check_number(5, "q4_scale_divisor", expected=8, wrong={64: "too much"}, hint="a sharper hint")
     for q in QUESTIONS.values():
-        assert q.wrong and q.hint, q.id
+        assert q.hint and set(vars(q)) == {"id", "hint", "options", "tolerance"}, q.id
+
+
+@functools.lru_cache(maxsize=None)
+def answer_key(quiz: str) -> dict[str, dict]:
+    """{question id: what its hidden test passes (expected, wrong, hint) and its answer cell}, recorded
+    by running the quiz's answer test cells with stand-ins for check_choice and check_number."""
+    key: dict[str, dict] = {}
+    cell_id = ""
+
+    def record(answer, question_id, **kwargs):
+        if "expected" in kwargs:
+            key[question_id] = {"cell": cell_id.removeprefix("test_"), **kwargs}
+
+    namespace = dict(solution_namespace(quiz))
+    with mock.patch.object(checks, "check_choice", record), mock.patch.object(checks, "check_number", record):
+        for cell in solution(quiz).cells:
+            cell_id = _nbgrader(cell).get("grade_id", "")
+            if cell_id.startswith("test_answer_"):
+                exec(compile(cell.source, f"<{quiz}:{cell_id}>", "exec"), namespace)  # noqa: S102
+    return key
+
+
+def full_answer_key() -> dict[str, dict]:
+    return {qid: entry for quiz in QUIZ_IDS for qid, entry in answer_key(quiz).items()}
+
+
+def test_every_question_has_its_answer_key_in_its_hidden_test() -> None:
+    assert set(full_answer_key()) == set(QUESTIONS)
+    for quiz in QUIZ_IDS:
+        catalogue = catalogued_wrong_answers(solution(quiz))  # what the demo class answers
+        for qid, entry in answer_key(quiz).items():
+            q, wrong = QUESTIONS[qid], entry["wrong"]
+            assert wrong and entry["expected"] not in wrong, qid
+            if q.options:
+                assert set(wrong) == set(q.options) - {entry["expected"]}, f"{qid}: each wrong option needs a message"
+            assert catalogue[entry["cell"]] == (qid, *next(iter(wrong.items()))), qid
+            check = check_choice if q.options else check_number
+            kwargs = {k: v for k, v in entry.items() if k != "cell"}
+            check(entry["expected"], qid, **kwargs)
+            for answer, message in wrong.items():
+                with pytest.raises(AssertionError) as caught:
+                    check(answer, qid, **kwargs)
+                assert str(caught.value) == f"{qid}: {message}"
+
+
+def _is_answer(value, expected, tolerance: float) -> bool:
+    if isinstance(expected, str) or isinstance(value, str):
+        return value == expected
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isclose(value, expected, rel_tol=1e-9, abs_tol=tolerance))
+
+
+def _has_number(text: str, expected, tolerance: float) -> bool:
+    numbers = re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])", text)
+    return any(_is_answer(float(n), expected, tolerance) for n in numbers)
+
+
+def answer_key_leaks(files: dict[str, str], key: dict[str, dict]) -> list[str]:
+    """What of the answer key the given files (name: text) give away.
+
+    A leak is: a wrong-answer message or sharper hint of a hidden test, in the raw text or in a
+    string literal of Python code (so a message split over two literals counts); a literal
+    ``expected=`` answer; or, in Python code, a call that names a question id (a record such as
+    ``Question("q4_...", ...)``) and holds that question's answer (a number, or a number in its
+    text) or lists its option letters unevenly (singling out the right one, or only the wrong ones).
+    """
+    leaks = []
+    secrets = {qid: [*entry["wrong"].values(), *([entry["hint"]] if "hint" in entry else [])]
+               for qid, entry in key.items()}
+    for name, text in files.items():
+        tree = ast.parse(text) if name.endswith(".py") else None
+        strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)] \
+            if tree else []
+        for qid, messages in secrets.items():
+            for message in messages:
+                if message in text or any(message in s for s in strings):
+                    leaks.append(f"{name}: the message of {qid}: {message[:40]}...")
+        for match in re.finditer(r"expected\s*=\s*(\"\w\"|'\w'|-?\d[\d.e]*)", text):
+            literal = ast.literal_eval(match[1])
+            if any(_is_answer(literal, e["expected"], QUESTIONS[q].tolerance) for q, e in key.items()):
+                leaks.append(f"{name}: an expected answer: {match[0]}")
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)) if tree else ():
+            named = {a.value for a in [*call.args, *(k.value for k in call.keywords)]
+                     if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value in key}
+            for qid in named:
+                q, expected = QUESTIONS[qid], key[qid]["expected"]
+                values = [n.value for n in ast.walk(call) if isinstance(n, ast.Constant) and n.value != qid]
+                if q.options:
+                    counts = Counter(v for v in values if v in q.options)
+                    if counts and len({counts[o] for o in q.options}) > 1:
+                        leaks.append(f"{name}: the record of {qid} singles out options: {dict(counts)}")
+                elif any(_has_number(v, expected, q.tolerance) if isinstance(v, str) else
+                         _is_answer(v, expected, q.tolerance) for v in values):
+                    leaks.append(f"{name}: the record of {qid} holds its answer {expected}")
+    return leaks
+
+
+def _package_files() -> dict[str, str]:
+    files = {}
+    for path in sorted((REPO_ROOT / "attnkit").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            try:
+                files[str(path.relative_to(REPO_ROOT))] = path.read_text()
+            except UnicodeDecodeError:
+                continue  # checkpoints: weights, not text
+    return files
+
+
+def test_the_answer_key_is_in_neither_the_package_nor_the_release() -> None:
+    key, files = full_answer_key(), _package_files()
+    assert "attnkit/grading/questions.py" in files and len(files) > 20
+    for quiz in QUIZ_IDS:
+        path = REPO_ROOT / "quizzes" / quiz / f"{quiz}.ipynb"
+        files[f"quizzes/{quiz}"] = path.read_text()
+        code = {_nbgrader(c).get("grade_id"): c.source for c in nbformat.read(path, as_version=4).cells
+                if c.cell_type == "code"}
+        for qid, entry in answer_key(quiz).items():  # the released answer cell and test cell: no answer literal
+            for cell in (entry["cell"], "test_" + entry["cell"]):
+                assert not any(_is_answer(n.value, entry["expected"], QUESTIONS[qid].tolerance)
+                               for n in ast.walk(ast.parse(code[cell])) if isinstance(n, ast.Constant)), cell
+                files[f"quizzes/{quiz}:{cell}.py"] = code[cell]
+    assert answer_key_leaks(files, key) == []
+
+
+def test_the_answer_key_scan_sees_the_old_kind_of_leak() -> None:
+    """The scan above catches a catalogue like the one questions.py used to ship."""
+    key = full_answer_key()
+    axis, decoder = key["q4_softmax_axis"], key["q1_decoder_numbers"]
+    letter, message = next(iter(axis["wrong"].items()))
+    leaky = (f"Question('q4_softmax_axis', 'h', options=('a', 'b', 'c'),\n"
+             f"         wrong={{{letter!r}: {message[:20]!r}\n {message[20:]!r}}})\n"
+             f"Question('q1_decoder_numbers', 'the state has {decoder['expected']} numbers')\n"
+             f"Question('q5_causal_rule', 'h', options=('a', 'b', 'c'), default='a')\n"
+             f"check(x, 'q2_word_order', expected={json.dumps(key['q2_word_order']['expected'])})\n")
+    leaks = " | ".join(answer_key_leaks({"leaky.py": leaky}, key))
+    for leak in ("the message of q4_softmax_axis", "the record of q4_softmax_axis singles out",
+                 "the record of q1_decoder_numbers holds", "the record of q5_causal_rule singles out",
+                 "the record of q2_word_order singles out", "an expected answer: expected="):
+        assert leak in leaks, leaks
+    assert answer_key_leaks({"old.md": f"wrong: {decoder['wrong'][12]}"}, key)
 
 
 def test_every_question_in_a_quiz_is_catalogued_and_answered_in_a_variable() -> None:

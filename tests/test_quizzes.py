@@ -9,6 +9,7 @@ quizzes grade at a time without sharing a gradebook.
 """
 from __future__ import annotations
 
+import ast
 import html
 import json
 import re
@@ -179,7 +180,7 @@ def test_an_infinite_loop_costs_only_its_question(graded: _Graded) -> None:
 
 @pytest.mark.parametrize("quiz", QUIZ_IDS)
 def test_no_hidden_test_text_in_release_or_feedback(graded: _Graded, quiz: str) -> None:
-    course_dir, _, results, _ = graded[quiz]
+    course_dir, students, results, _ = graded[quiz]
     sol = nbformat.read(REPO_ROOT / "solutions" / quiz / f"{quiz}.ipynb", 4)
     hidden = [line.strip() for c in sol.cells
               for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", c.source, re.S)
@@ -196,6 +197,14 @@ def test_no_hidden_test_text_in_release_or_feedback(graded: _Graded, quiz: str) 
     assert all(HIDDEN_PLACEHOLDER in text for text in pages.values())
     for key, text in pages.items():  # no frame of the check code, which would show how tests run
         assert "grading/checks.py" not in text and "grading/engine.py" not in text, key
+    answer_key_messages = [message for c in sol.cells if c.metadata.get("nbgrader", {}).get("grade")
+                           for node in ast.walk(ast.parse(c.source)) if isinstance(node, ast.Call)
+                           for k in node.keywords if k.arg == "wrong"
+                           for message in ast.literal_eval(k.value).values()]
+    assert len(answer_key_messages) >= 3, f"{quiz}: no wrong-answer messages in the hidden tests"
+    for key, text in pages.items():  # a page shows the misconception of its own wrong answer, no other
+        shown = [m for m in answer_key_messages if m in text]
+        assert set(shown) <= set(students[key].expected_messages), f"{key}: answer key in feedback: {shown}"
 
 
 def test_demo_class_has_ten_students_of_every_kind(graded: _Graded) -> None:

@@ -13,19 +13,19 @@ The flow is the instructor's (docs/grading.md), in a temporary course directory:
 """
 from __future__ import annotations
 
+import ast
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import nbformat
 
 from attnkit.grading.bugs import BUGS, bugs_for, inject
 from attnkit.grading.course import QUIZ_IDS, autograde, export_csv, make_course, max_scores, read_results, submit
-from attnkit.grading.questions import QUESTIONS
 
-__all__ = ["Student", "solution_ids", "with_bugs", "blank", "partial", "wrong_answers", "noisy",
-           "without_cell", "looping", "demo_class", "run_class", "main"]
+__all__ = ["Student", "solution_ids", "with_bugs", "blank", "partial", "catalogued_wrong_answers", "wrong_answers",
+           "noisy", "without_cell", "looping", "demo_class", "run_class", "main"]
 
 
 @dataclass
@@ -80,19 +80,39 @@ def partial(quiz: str, sol: nbformat.NotebookNode, release: nbformat.NotebookNod
     return Student(student, quiz, f"partial: left {', '.join(left)} blank", nb, _lose(sol, left))
 
 
+def catalogued_wrong_answers(sol: nbformat.NotebookNode) -> dict[str, tuple[str, Any, str]]:
+    """The first typical wrong answer of each question, read from the solution's hidden tests.
+
+    The answer key is not in the package (a learner could read it there): each question's hidden
+    test passes it, as ``check_choice(answer, question_id, expected=..., wrong={...})`` or
+    ``check_number(...)`` with the same keywords.
+
+    Returns:
+        ``{answer variable: (question id, wrong answer, its message)}`` in notebook order.
+    """
+    found = {}
+    for cell in sol.cells:
+        name = _id(cell) or ""
+        if not (cell.cell_type == "code" and name.startswith("test_answer_")):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            keywords = {k.arg: k.value for k in getattr(node, "keywords", [])}
+            if isinstance(node, ast.Call) and "wrong" in keywords:
+                wrong = ast.literal_eval(keywords["wrong"])
+                answer, message = next(iter(wrong.items()))
+                found[name.removeprefix("test_")] = (ast.literal_eval(node.args[1]), answer, message)
+    return found
+
+
 def wrong_answers(quiz: str, sol: nbformat.NotebookNode, student: str) -> Student:
     """Every conceptual question answered with its first catalogued wrong answer."""
     nb = nbformat.from_dict(sol)
-    questions = [q for q in QUESTIONS.values() if q.id.startswith(quiz[:3])]
     cells = {_id(c): c for c in nb.cells}
-    hit = []
-    for q in questions:
-        name = "answer_" + q.id.split("_", 1)[1]
-        wrong = next(iter(q.wrong))
-        cells[name].source = f"{name} = {wrong!r}"
-        hit.append(name)
-    return Student(student, quiz, "typical wrong answers to the questions", nb, _lose(sol, hit),
-                   [next(iter(q.wrong.values())) for q in questions])
+    catalogue = catalogued_wrong_answers(sol)
+    for name, (_, answer, _) in catalogue.items():
+        cells[name].source = f"{name} = {answer!r}"
+    return Student(student, quiz, "typical wrong answers to the questions", nb, _lose(sol, list(catalogue)),
+                   [message for _, _, message in catalogue.values()])
 
 
 _NOISE = '''
