@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 import nbformat
 
 from attnkit.grading.bugs import BUGS, bugs_for, inject
-from attnkit.grading.course import QUIZ_IDS, autograde, export_csv, make_course, max_scores, read_results, submit
+from attnkit.grading.course import autograde, export_csv, make_course, max_scores, read_results, submit
 
 __all__ = ["Student", "solution_ids", "with_bugs", "blank", "partial", "catalogued_wrong_answers", "wrong_answers",
            "noisy", "without_cell", "looping", "demo_class", "run_class", "main"]
