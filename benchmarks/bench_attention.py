@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import random
 import statistics
 import time
 
@@ -33,7 +34,6 @@ def main() -> None:
     parser.add_argument("--L", type=int, default=512)
     parser.add_argument("--d_k", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--pause", type=float, default=0.5, help="seconds of rest before each timed call")
     args = parser.parse_args()
     g = torch.Generator().manual_seed(0)
     shape = (args.B, args.H, args.L, args.d_k)
@@ -54,17 +54,21 @@ def main() -> None:
         assert torch.allclose(out, ref, atol=1e-4), f"{name} disagrees with torch SDPA"
     times: dict[str, list[float]] = {name: [] for name in contenders}
     with torch.inference_mode():
-        for _ in range(args.rounds):  # interleaved, so drift on a noisy machine hits all alike
-            for name, fn in contenders.items():
-                # torch's OpenMP threads and numpy's OpenBLAS threads spin for a while after each
-                # call; a pause lets one pool go idle before the other is timed
-                time.sleep(args.pause)
+        order = list(contenders)
+        for round_ in range(args.rounds):  # interleaved, so drift on a noisy machine hits all alike
+            random.Random(round_).shuffle(order)  # and in a new order each round: no fixed neighbour
+            for name in order:
+                fn = contenders[name]
+                # one untimed call first: torch's OpenMP threads and numpy's OpenBLAS threads spin
+                # for a while after each call, and the pool switch would be charged to whoever
+                # runs next (a pause instead lets the idle CPUs slow down: worse)
+                fn()
                 start = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - start)
     med = {name: statistics.median(t) for name, t in times.items()}
     print(f"B={args.B} H={args.H} L=S={args.L} d_k={args.d_k} float32, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, median of {args.rounds} interleaved rounds")
+          f"{torch.get_num_threads()} threads, median of {args.rounds} shuffled rounds (each timed call right after an untimed one)")
     for name, t in times.items():
         print(f"  {name:<20} {1e3 * med[name]:8.1f} ms  (range {1e3 * min(t):.1f}-{1e3 * max(t):.1f})")
     best = {name: min(t) for name, t in times.items()}
