@@ -84,9 +84,13 @@ class _Graded(dict):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> _Graded:
     """Every quiz's class graded by nbgrader, two quizzes at a time, each in its own course dir."""
+    # made here, not in the threads: pytest creates (and with --basetemp first empties) its base
+    # folder on first use, so two threads asking at once could delete each other's course dir
+    course_dirs = {quiz: tmp_path_factory.mktemp(quiz) for quiz in QUIZ_IDS}
+
     def one(quiz: str):
         try:
-            course_dir = make_course(tmp_path_factory.mktemp(quiz), [quiz])
+            course_dir = make_course(course_dirs[quiz], [quiz])
             timeout = LOOP_TIMEOUT if quiz == LOOP_QUIZ else None
             return quiz, (course_dir, *run_class(course_dir, [quiz], build=build_test_class, timeout=timeout))
         except Exception as exc:  # reported by each test of this quiz, not as one opaque fixture error
