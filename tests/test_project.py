@@ -2,10 +2,14 @@
 import json
 import re
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 import yaml  # pyyaml comes with jupyter
 
 ROOT = Path(__file__).resolve().parents[1]
