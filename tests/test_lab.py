@@ -46,6 +46,10 @@ def test_lab_serves_the_lessons_and_its_kernel_imports_attnkit(tmp_path):
         assert landing.status == 200 and landing.url.split("?")[0].endswith("/lab/tree/lessons")
         specs = json.load(urllib.request.urlopen(f"{base}/api/kernelspecs?token={token}", timeout=10))
         name = specs["default"]
+        notification = json.load(urllib.request.urlopen(
+            f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}", timeout=10))
+        fetch_news = notification["schema"]["properties"]["fetchNews"]["default"]  # overrides.json sets defaults
+        assert fetch_news == "false", "the offline course does not ask to fetch news"
     finally:
         server.terminate()
         server.wait(timeout=30)
