@@ -64,6 +64,23 @@ def _check_qk(query: Array, key: Array) -> dict[str, int]:
                        hint="d_k must match query's last dim")
 
 
+def _check_qkv(query: Array, key: Array, value: Array) -> dict[str, int]:
+    """The checks shared by the attention entry points; returns the sizes L, S, d_k, d_v."""
+    check_same_kind(query=query, key=key, value=value)
+    sizes = _check_qk(query, key)
+    sizes = check_shape("value", value, ("S", "d_v"), sizes, batch_dims=True,
+                        hint="key and value must have the same length S: one value per key")
+    try:
+        np.broadcast_shapes(shape_of(query)[:-2], shape_of(key)[:-2], shape_of(value)[:-2])
+    except ValueError:
+        raise AttentionShapeError(
+            f"the batch dims of query {shape_of(query)}, key {shape_of(key)} and value "
+            f"{shape_of(value)} do not broadcast: expected (..., L, d_k), (..., S, d_k), (..., S, d_v) "
+            f"with the same leading dims (B, or B and H)"
+        ) from None
+    return sizes
+
+
 def dot_product_scores(query: Array, key: Array, scale: float | None = None) -> Array:
     """Scaled dot-product scores ``query @ key^T * scale``, scale defaulting to ``1/sqrt(d_k)``.
 
@@ -155,18 +172,7 @@ def scaled_dot_product_attention(
         >>> w.round(3), out.round(3)
         (array([[0.67, 0.33]]), array([[1.33]]))
     """
-    check_same_kind(query=query, key=key, value=value)
-    sizes = _check_qk(query, key)
-    check_shape("value", value, ("S", "d_v"), sizes, batch_dims=True,
-                hint="key and value must have the same length S: one value per key")
-    try:
-        np.broadcast_shapes(shape_of(query)[:-2], shape_of(key)[:-2], shape_of(value)[:-2])
-    except ValueError:
-        raise AttentionShapeError(
-            f"the batch dims of query {shape_of(query)}, key {shape_of(key)} and value "
-            f"{shape_of(value)} do not broadcast: expected (..., L, d_k), (..., S, d_k), (..., S, d_v) "
-            f"with the same leading dims (B, or B and H)"
-        ) from None
+    _check_qkv(query, key, value)
     scores = dot_product_scores(query, key, scale)  # (..., L, S)
     if mask is not None:
         check_mask(mask, shape_of(scores))
@@ -191,10 +197,7 @@ def attention_output(
     """
     if not bk.is_torch(query):
         return scaled_dot_product_attention(query, key, value, mask, scale)[0]
-    check_same_kind(query=query, key=key, value=value)
-    sizes = _check_qk(query, key)
-    check_shape("value", value, ("S", "d_v"), sizes, batch_dims=True,
-                hint="key and value must have the same length S: one value per key")
+    sizes = _check_qkv(query, key, value)
     if mask is None:
         return F.scaled_dot_product_attention(query, key, value, scale=scale)
     check_mask(mask, (*shape_of(query)[:-1], sizes["S"]))
