@@ -9,10 +9,10 @@ from attnkit.errors import AttentionShapeError
 from attnkit.heads import MultiHeadAttention, merge_heads, multi_head_attention, split_heads
 from attnkit.masks import causal_mask, padding_mask
 from attnkit.plotting import plot_attention, plot_spotlight
-from attnkit.embeddings import embed
-from attnkit.retrieval import cosine_similarity, hard_lookup, soft_lookup, top_k
-from attnkit.minilm import MiniLM, load_minilm
-from attnkit.transformer_params import transformer_parameter_count
+from attnkit.transformer.embeddings import embed
+from attnkit.library.retrieval import cosine_similarity, hard_lookup, soft_lookup, top_k
+from attnkit.transformer.minilm import MiniLM, load_minilm
+from attnkit.transformer.params import transformer_parameter_count
 
 __version__ = "0.1.0"
 

@@ -14,7 +14,7 @@ import argparse
 
 import torch
 
-from attnkit.parallelism import measure_parallelism, speedup
+from attnkit.experiments.timing import measure_parallelism, speedup
 
 PAIRS = [("rnn_loop", "attention"), ("rnn_fused", "attention"), ("attention_loop", "attention")]
 

@@ -1,6 +1,6 @@
-"""Train the translation models of lessons 1-2 from a seed and write attnkit/checkpoints/*.pt.
+"""Train the translation models of lessons 1-2 from a seed and write attnkit/translation/checkpoints/*.pt.
 
-    .venv/bin/python scripts/make_checkpoints.py                 # all of attnkit.training.CHECKPOINTS
+    .venv/bin/python scripts/make_checkpoints.py                 # all of attnkit.translation.training.CHECKPOINTS
     .venv/bin/python scripts/make_checkpoints.py attention_128   # just one
 
 Each model trains on ``translation_dataset()[0]`` (seed 0) with ``seed=0``, single-threaded so
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from attnkit.seq2seq import build_model
-from attnkit.toy_language import translation_dataset
-from attnkit.training import CHECKPOINTS, EPOCHS, accuracy_by_length, save_checkpoint, train
+from attnkit.translation.seq2seq import build_model
+from attnkit.translation.toy_language import translation_dataset
+from attnkit.translation.training import CHECKPOINTS, EPOCHS, accuracy_by_length, save_checkpoint, train
 
 OUT = Path(__file__).resolve().parents[1] / "attnkit" / "checkpoints"
 

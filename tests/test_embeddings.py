@@ -1,12 +1,12 @@
-"""attnkit.embeddings against sentence-transformers' own encode of the same model, the oracle."""
+"""attnkit.transformer.embeddings against sentence-transformers' own encode of the same model, the oracle."""
 import socket
 
 import numpy as np
 import pytest
 import torch
 
-from attnkit.embeddings import EMBEDDING_DIM, embed, load_encoder, mean_pool
-from attnkit.pretrained import model_dir
+from attnkit.transformer.embeddings import EMBEDDING_DIM, embed, load_encoder, mean_pool
+from attnkit.transformer.pretrained import model_dir
 
 SENTENCES = [
     "neural networks",

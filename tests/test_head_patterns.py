@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from attnkit import AttentionShapeError
-from attnkit.head_patterns import PATTERNS, find_heads, pattern_scores, plot_head_grid, top_heads
+from attnkit.transformer.head_patterns import PATTERNS, find_heads, pattern_scores, plot_head_grid, top_heads
 
 L = 7
 
@@ -86,7 +86,7 @@ def test_plot_head_grid(maps):
 
 
 def test_real_model_it_attends_to_animal():
-    from attnkit.minilm import load_minilm
+    from attnkit.transformer.minilm import load_minilm
 
     tokens, weights = load_minilm().attention_maps(
         "The animal didn't cross the street because it was too tired.")

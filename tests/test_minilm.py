@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from attnkit import AttentionShapeError, scaled_dot_product_attention
-from attnkit.minilm import EncoderOutput, load_minilm
-from attnkit.pretrained import model_dir
+from attnkit.transformer.minilm import EncoderOutput, load_minilm
+from attnkit.transformer.pretrained import model_dir
 
 SENTENCES = [
     "The animal didn't cross the street because it was too tired.",

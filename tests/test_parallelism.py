@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from attnkit.parallelism import METHODS, SequenceModels, TimingResult, measure_parallelism, speedup
+from attnkit.experiments.timing import METHODS, SequenceModels, TimingResult, measure_parallelism, speedup
 
 
 @pytest.fixture(scope="module")

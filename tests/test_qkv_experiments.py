@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from attnkit import softmax
-from attnkit.qkv_experiments import scaling_experiment, temperature_for_weight
+from attnkit.experiments.temperature_scaling import scaling_experiment, temperature_for_weight
 
 NEWSLETTER_SCORES = [0.2, 0.9, 0.1]
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attnkit import AttentionShapeError
-from attnkit.retrieval import (cosine_similarity, hard_lookup, soft_lookup, temperature_sweep, top_k,
+from attnkit.library.retrieval import (cosine_similarity, hard_lookup, soft_lookup, temperature_sweep, top_k,
                                weight_entropy)
 
 

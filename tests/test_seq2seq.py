@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from attnkit.errors import AttentionShapeError
-from attnkit.seq2seq import (
+from attnkit.translation.seq2seq import (
     Seq2Seq, build_model, decode_batch, encode_batch, greedy_decode, summary_vectors,
 )
-from attnkit.toy_language import translate
+from attnkit.translation.toy_language import translate
 
 
 SENTENCES = ["the black cat sat", "a small white mouse slept under the big table", "every dog ran"]

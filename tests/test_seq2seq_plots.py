@@ -3,9 +3,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from attnkit.seq2seq import greedy_decode
-from attnkit.seq2seq_plots import plot_accuracy_curves, plot_spotlights, spotlight_explorer
-from attnkit.training import load_pretrained
+from attnkit.translation.seq2seq import greedy_decode
+from attnkit.translation.plots import plot_accuracy_curves, plot_spotlights, spotlight_explorer
+from attnkit.translation.training import load_pretrained
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from attnkit.toy_language import (
+from attnkit.translation.toy_language import (
     ADJECTIVES, DETERMINERS, NOUNS, UnknownWordError, Vocab, alignment, generate_pairs, generate_sentence,
     ADVERBS, CONJUNCTIONS, PREPOSITIONS, VERBS, source_vocab, target_vocab, train_test_split, translate,
 )

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from attnkit.seq2seq import build_model, greedy_decode
-from attnkit.toy_language import generate_pairs, translation_dataset
-from attnkit.training import (
+from attnkit.translation.seq2seq import build_model, greedy_decode
+from attnkit.translation.toy_language import generate_pairs, translation_dataset
+from attnkit.translation.training import (
     CHECKPOINTS, accuracy_by_length, accuracy_by_position, alignment_agreement, load_checkpoint,
     load_pretrained, make_batches, save_checkpoint, token_accuracy, train,
 )

@@ -5,7 +5,7 @@ import pytest
 from torch import nn
 
 from attnkit import MultiHeadAttention
-from attnkit.transformer_params import (
+from attnkit.transformer.params import (
     PAPER_TABLE3, attention_parameters, feed_forward_parameters, transformer_parameter_count,
 )
 

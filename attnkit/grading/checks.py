@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 import attnkit
-from attnkit import retrieval
+from attnkit.library import retrieval
 from attnkit.grading.engine import Case, quiet, run_case
 from attnkit.grading.questions import check_choice, check_number
 
@@ -32,7 +32,7 @@ __all__ = [
 ATTENTION_BUILTINS = (
     "attnkit.scaled_dot_product_attention", "attnkit.attention.scaled_dot_product_attention",
     "attnkit.multi_head_attention", "attnkit.heads.multi_head_attention", "attnkit.MultiHeadAttention.forward",
-    "attnkit.retrieval.soft_lookup", "torch.nn.functional.scaled_dot_product_attention",
+    "attnkit.library.retrieval.soft_lookup", "torch.nn.functional.scaled_dot_product_attention",
     "torch.nn.functional.multi_head_attention_forward", "torch.nn.MultiheadAttention.forward",
 )
 SDPA_BUILTINS = ("attnkit.scaled_dot_product_attention", "attnkit.attention.scaled_dot_product_attention",
@@ -145,7 +145,7 @@ def check_cosine_similarity(fn: Callable[..., Any], seed: int = 0) -> None:
     __tracebackhide__ = True
     query, keys, _ = _library(seed)
     run_case(fn, "q3_library", "cosine_similarity", Case("a query and 6 keys of different lengths", query, keys),
-             retrieval.cosine_similarity, forbidden=("attnkit.retrieval.cosine_similarity",))
+             retrieval.cosine_similarity, forbidden=("attnkit.library.retrieval.cosine_similarity",))
 
 
 def check_top_k(fn: Callable[..., Any], seed: int = 0) -> None:
@@ -153,7 +153,7 @@ def check_top_k(fn: Callable[..., Any], seed: int = 0) -> None:
     __tracebackhide__ = True
     query, keys, _ = _library(seed)
     run_case(fn, "q3_library", "top_k", Case("k = 3 of 6 keys", query, keys, 3), retrieval.top_k,
-             forbidden=("attnkit.retrieval.top_k",),
+             forbidden=("attnkit.library.retrieval.top_k",),
              replacements={"cosine_similarity": retrieval.cosine_similarity})
 
 
@@ -295,7 +295,7 @@ MINILM_SENTENCES = ["The cat sat on the mat.",
 def check_minilm_attention(fn: Callable[..., Any], seed: int = 0) -> None:
     """minilm_attention(query, key, value, mask=None) run inside MiniLM gives MiniLM's embeddings."""
     __tracebackhide__ = True
-    from attnkit.minilm import load_minilm
+    from attnkit.transformer.minilm import load_minilm
 
     model = load_minilm()
     sentences = MINILM_SENTENCES[::-1] if seed % 2 else MINILM_SENTENCES

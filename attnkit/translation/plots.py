@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 
 
 from attnkit.plotting import plot_attention, plot_spotlight
-from attnkit.seq2seq import Seq2Seq, greedy_decode
+from attnkit.translation.seq2seq import Seq2Seq, greedy_decode
 
 __all__ = ["plot_accuracy_curves", "plot_spotlights", "spotlight_explorer"]
 

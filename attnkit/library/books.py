@@ -4,7 +4,7 @@ The newsletter's analogy: a query is what you look for, the *key* is the label o
 (what the book is about), the *value* is what is inside the book. Here the two are separate
 texts, so a lesson can search by the spine and read the contents:
 
-    >>> from attnkit.library_books import BOOKS, spine_labels
+    >>> from attnkit.library.books import BOOKS, spine_labels
     >>> BOOKS[0].spine
     'neural networks'
     >>> len(spine_labels()) == len(BOOKS)

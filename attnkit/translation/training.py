@@ -17,8 +17,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from attnkit.seq2seq import Seq2Seq, build_model, decode_batch, encode_batch
-from attnkit.toy_language import ADJECTIVES, DETERMINERS, NOUNS, alignment
+from attnkit.translation.seq2seq import Seq2Seq, build_model, decode_batch, encode_batch
+from attnkit.translation.toy_language import ADJECTIVES, DETERMINERS, NOUNS, alignment
 
 __all__ = ["make_batches", "train", "token_accuracy", "accuracy_by_length", "accuracy_by_position",
            "alignment_agreement", "save_checkpoint",
@@ -188,11 +188,11 @@ def load_checkpoint(path: str | Path) -> Seq2Seq:
 
 
 def load_pretrained(name: str) -> Seq2Seq:
-    """One of the models shipped in ``attnkit/checkpoints`` (see ``CHECKPOINTS``)."""
+    """One of the models shipped in ``attnkit/translation/checkpoints`` (see ``CHECKPOINTS``)."""
     if name not in CHECKPOINTS:
         raise ValueError(f"name is {name!r} but expected one of {sorted(CHECKPOINTS)}: "
                          f"run scripts/make_checkpoints.py to (re)make them")
-    path = resources.files("attnkit") / "checkpoints" / f"{name}.pt"
+    path = resources.files("attnkit.translation") / "checkpoints" / f"{name}.pt"
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {name!r} is missing at {path}: run `make checkpoints` "
                                 f"(scripts/make_checkpoints.py) or set RETRAIN = True in the lesson")

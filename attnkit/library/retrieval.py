@@ -59,7 +59,7 @@ def cosine_similarity(a: Array, b: Array) -> Array:
     """Cosine similarity of every row of ``a`` with every row of ``b``: ``a.b / (|a| |b|)``.
 
     It multiplies like ``a @ b.T`` on unit-length rows, so for unit vectors (as
-    :func:`attnkit.embeddings.embed` returns) it is exactly the dot product.
+    :func:`attnkit.transformer.embeddings.embed` returns) it is exactly the dot product.
 
     Args:
         a: (..., L, D) or a single vector (D,).

@@ -120,7 +120,7 @@ def _translate(words: list[str]) -> tuple[list[str], list[int]]:
         else:
             raise UnknownWordError(
                 f"sentence has the word {word!r}, which is not in the toy vocabulary: "
-                f"see attnkit.toy_language.NOUNS, VERBS, ADJECTIVES, ..."
+                f"see attnkit.translation.toy_language.NOUNS, VERBS, ADJECTIVES, ..."
             ) from None
     return out, source
 

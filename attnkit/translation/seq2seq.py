@@ -26,7 +26,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from attnkit.attention import scaled_dot_product_attention
 from attnkit.errors import check_shape
 from attnkit.masks import padding_mask
-from attnkit.toy_language import Vocab, source_vocab, target_vocab
+from attnkit.translation.toy_language import Vocab, source_vocab, target_vocab
 
 State = tuple[torch.Tensor, ...]  # the decoder's running state, e.g. (hidden s_t, context)
 Step = tuple[torch.Tensor, State, torch.Tensor]  # logits (B, V), next state, weights (B, S)
