@@ -63,9 +63,9 @@ def matmul(a: Any, b: Any) -> Any:
     if is_torch(a) or is_torch(b) or a.ndim < 2 or b.ndim < 2 or max(a.ndim, b.ndim) == 2:
         return a @ b
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, *a.shape[-2:])  # (..., n, m) -> (N, n, m)
-    b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape(-1, *b.shape[-2:])  # (..., m, p) -> (N, m, p)
+    a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, *a.shape[-2:])  # (..., n, m) -> (prod(...), n, m)
+    b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape(-1, *b.shape[-2:])  # (..., m, p) -> (prod(...), m, p)
     out = np.empty((a3.shape[0], a.shape[-2], b.shape[-1]), dtype=np.result_type(a, b))
     for i in range(a3.shape[0]):
         np.matmul(a3[i], b3[i], out=out[i])
-    return out.reshape(batch + out.shape[-2:])  # (N, n, p) -> (..., n, p)
+    return out.reshape(batch + out.shape[-2:])  # (prod(...), n, p) -> (..., n, p)

@@ -100,22 +100,22 @@ class MultiHeadAttention(nn.Module):
     functional version cannot drift apart.
 
     Example:
-        >>> mha = MultiHeadAttention(embed_dim=16, num_heads=4)
+        >>> mha = MultiHeadAttention(d_model=16, num_heads=4)
         >>> out, w = mha(torch.zeros(2, 5, 16))
         >>> tuple(out.shape), tuple(w.shape)
         ((2, 5, 16), (2, 4, 5, 5))
     """
 
-    def __init__(self, embed_dim: int, num_heads: int, bias: bool = True) -> None:
+    def __init__(self, d_model: int, num_heads: int, bias: bool = True) -> None:
         super().__init__()
-        if embed_dim % num_heads:
+        if not isinstance(num_heads, int) or num_heads < 1 or d_model % num_heads:
             raise AttentionShapeError(
-                f"embed_dim={embed_dim} must be divisible by num_heads={num_heads}: "
-                f"each head gets d_k = D / H columns"
+                f"num_heads={num_heads!r} must be a positive int dividing d_model = {d_model}: "
+                f"each of the H heads gets d_k = D / H columns"
             )
-        self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.d_model, self.num_heads = d_model, num_heads
         self.q_proj, self.k_proj, self.v_proj, self.out_proj = (
-            nn.Linear(embed_dim, embed_dim, bias=bias) for _ in range(4)
+            nn.Linear(d_model, d_model, bias=bias) for _ in range(4)
         )
 
     def forward(

@@ -32,8 +32,8 @@ def main() -> None:
     train_pairs, test_pairs = translation_dataset()
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.names:
-        kind, hidden_size = CHECKPOINTS[name]
-        model = build_model(kind, hidden_size, seed=args.seed)
+        kind, d_model = CHECKPOINTS[name]
+        model = build_model(kind, d_model, seed=args.seed)
         start = time.perf_counter()
         losses = train(model, train_pairs, epochs=args.epochs, seed=args.seed)
         seconds = time.perf_counter() - start

@@ -96,3 +96,9 @@ def test_attention_hook_is_used_and_a_wrong_one_changes_the_output():
 def test_from_torch_rejects_what_it_cannot_copy():
     with pytest.raises(AttentionShapeError, match="add_bias_kv"):
         MultiHeadAttention.from_torch(torch.nn.MultiheadAttention(8, 2, add_bias_kv=True))
+
+
+@pytest.mark.parametrize("d_model, num_heads", [(8, 0), (8, -2), (8, 3), (8, 2.0)])
+def test_multi_head_attention_module_rejects_bad_num_heads(d_model, num_heads):
+    with pytest.raises(AttentionShapeError, match=rf"num_heads={num_heads!r} must be a positive int dividing d_model = 8"):
+        MultiHeadAttention(d_model, num_heads)

@@ -155,7 +155,7 @@ def test_soft_weights_keep_the_order_of_the_scores(cosines, temperature):
 def test_temperature_sweep_goes_from_argmax_to_uniform(backend):
     query, keys, _ = _as(backend, *_data(7, S=5))
     temperatures = np.geomspace(1e-3, 1e3, 13)
-    weights = temperature_sweep(query, keys, temperatures)  # (T, S)
+    weights = temperature_sweep(query, keys, temperatures)  # (len(temperatures), S)
     assert tuple(weights.shape) == (13, 5)
     entropy = _torch(weight_entropy(weights))
     assert entropy[0] < 1e-6 and entropy[-1] == pytest.approx(math.log(5), abs=1e-3)

@@ -21,13 +21,13 @@ def _batch(model, sentences=SENTENCES):
 
 @pytest.mark.parametrize("kind", ["fixed", "attention"])
 def test_forward_shapes(kind):
-    model = build_model(kind, hidden_size=16, embed_dim=8)
+    model = build_model(kind, d_model=16, embedding_dim=8)
     src, src_lengths, tgt_in = _batch(model)
     logits, weights = model(src, src_lengths, tgt_in)
     B, S = src.shape
-    T = tgt_in.shape[1]
-    assert logits.shape == (B, T, len(model.tgt_vocab))
-    assert weights.shape == (B, T, S)
+    L = tgt_in.shape[1]
+    assert logits.shape == (B, L, len(model.tgt_vocab))
+    assert weights.shape == (B, L, S)
 
 
 def test_attention_weights_sum_to_one_and_skip_padding():
@@ -35,9 +35,9 @@ def test_attention_weights_sum_to_one_and_skip_padding():
 
     A learner who forgets the mask gives padding weight; one who normalises over the wrong axis
     gets rows that do not sum to 1. Both fail here."""
-    model = build_model("attention", hidden_size=16, embed_dim=8)
+    model = build_model("attention", d_model=16, embedding_dim=8)
     src, src_lengths, tgt_in = _batch(model)
-    _, weights = model(src, src_lengths, tgt_in)  # (B, T, S)
+    _, weights = model(src, src_lengths, tgt_in)  # (B, L, S)
     for b, n in enumerate(src_lengths.tolist()):
         torch.testing.assert_close(weights[b, :, :n].sum(-1), torch.ones(weights.shape[1]))
         assert torch.all(weights[b, :, n:] == 0), "padding must get zero weight"
@@ -45,7 +45,7 @@ def test_attention_weights_sum_to_one_and_skip_padding():
 
 
 def test_fixed_vector_decoder_looks_at_no_word():
-    model = build_model("fixed", hidden_size=16, embed_dim=8)
+    model = build_model("fixed", d_model=16, embedding_dim=8)
     _, weights = model(*_batch(model))
     assert torch.all(weights == 0)
 
@@ -53,7 +53,7 @@ def test_fixed_vector_decoder_looks_at_no_word():
 @pytest.mark.parametrize("kind", ["fixed", "attention"])
 def test_padding_does_not_change_a_sentence(kind):
     """A sentence decodes the same alone as in a batch padded to a longer sentence."""
-    model = build_model(kind, hidden_size=16, embed_dim=8, seed=1)
+    model = build_model(kind, d_model=16, embedding_dim=8, seed=1)
     src, src_lengths, tgt_in = _batch(model)
     logits, weights = model(src, src_lengths, tgt_in)
     short = 2  # "every dog ran": the shortest, padded in the batch
@@ -78,8 +78,8 @@ def test_build_model_is_seeded_and_leaves_global_rng_alone():
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="kind is 'rnn'"):
         Seq2Seq("rnn")
-    with pytest.raises(ValueError, match="hidden_size is 15"):
-        Seq2Seq("fixed", hidden_size=15)
+    with pytest.raises(ValueError, match="d_model is 15"):
+        Seq2Seq("fixed", d_model=15)
     model = build_model("fixed", 16, 8)
     src, src_lengths, tgt_in = _batch(model)
     with pytest.raises(AttentionShapeError, match="tgt_in"):
@@ -87,7 +87,7 @@ def test_bad_arguments_are_named():
 
 
 def test_greedy_decode_returns_words_and_one_weight_row_per_word():
-    model = build_model("attention", hidden_size=16, embed_dim=8)
+    model = build_model("attention", d_model=16, embedding_dim=8)
     words, weights = greedy_decode(model, "the black cat sat", max_len=6)
     assert isinstance(weights, np.ndarray)
     assert weights.shape == (len(words), 4)
@@ -95,7 +95,7 @@ def test_greedy_decode_returns_words_and_one_weight_row_per_word():
 
 
 def test_decode_batch_stops_and_pads_after_eos():
-    model = build_model("attention", hidden_size=16, embed_dim=8)
+    model = build_model("attention", d_model=16, embedding_dim=8)
     src, src_lengths = encode_batch(SENTENCES, model.src_vocab)
     tokens, weights = decode_batch(model, src, src_lengths, max_len=7)
     assert tokens.shape[0] == 3 and tokens.shape[1] <= 7
@@ -107,7 +107,7 @@ def test_decode_batch_stops_and_pads_after_eos():
 
 
 def test_summary_vectors_are_the_encoders_final_state():
-    model = build_model("fixed", hidden_size=16, embed_dim=8)
+    model = build_model("fixed", d_model=16, embedding_dim=8)
     vectors = summary_vectors(model, SENTENCES)
     assert vectors.shape == (3, 16)
     src, src_lengths = encode_batch(SENTENCES[:1], model.src_vocab)

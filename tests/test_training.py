@@ -19,7 +19,7 @@ def test_tiny_batch_is_overfit_and_training_is_reproducible(kind):
     pairs = generate_pairs(8, 5, 5, seed=2)  # one length: one batch per epoch
     losses = []
     for _ in range(2):
-        model = build_model(kind, hidden_size=32, embed_dim=16, seed=0)
+        model = build_model(kind, d_model=32, embedding_dim=16, seed=0)
         losses.append(train(model, pairs, epochs=60, batch_size=8, lr=1e-2, seed=0, progress=False))
     assert losses[0] == losses[1], "same seed, same losses"
     assert losses[0][-1] < 0.1 < 4 < losses[0][0]
@@ -47,7 +47,7 @@ def test_make_batches_group_equal_lengths_and_cover_all():
 
 
 def test_checkpoint_round_trip(tmp_path):
-    model = build_model("attention", hidden_size=16, embed_dim=8, seed=3)
+    model = build_model("attention", d_model=16, embedding_dim=8, seed=3)
     save_checkpoint(model, tmp_path / "m.pt", half=False)
     loaded = load_checkpoint(tmp_path / "m.pt")
     assert loaded.config() == model.config()
@@ -64,8 +64,8 @@ def test_checkpoint_round_trip(tmp_path):
 @pytest.mark.parametrize("name", sorted(CHECKPOINTS))
 def test_shipped_checkpoints_load(name):
     model = load_pretrained(name)
-    kind, hidden_size = CHECKPOINTS[name]
-    assert (model.kind, model.hidden_size) == (kind, hidden_size)
+    kind, d_model = CHECKPOINTS[name]
+    assert (model.kind, model.d_model) == (kind, d_model)
     # every trained model gets a short sentence right, with the reordering
     assert greedy_decode(model, "the black cat sat")[0] == "le chat noir assis".split()
 
@@ -84,7 +84,7 @@ def test_unknown_checkpoint_is_named():
 
 
 def test_accuracy_by_position_needs_one_length():
-    model = build_model("fixed", hidden_size=16, embed_dim=8)
+    model = build_model("fixed", d_model=16, embedding_dim=8)
     pairs = generate_pairs(20, 5, 5, seed=0)
     assert accuracy_by_position(model, pairs).shape == (5,)
     with pytest.raises(ValueError, match="one length"):

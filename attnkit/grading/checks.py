@@ -301,7 +301,7 @@ def check_minilm_attention(fn: Callable[..., Any], seed: int = 0) -> None:
     sentences = MINILM_SENTENCES[::-1] if seed % 2 else MINILM_SENTENCES
 
     def inside_minilm(attention: Callable[..., Any] | None) -> Callable[[list[str]], np.ndarray]:
-        return lambda batch: model.encode(batch, attention=attention)  # (N, D) unit rows
+        return lambda batch: model.encode(batch, attention=attention)  # (B, D) unit rows
 
     run_case(fn, "q6_multi_head", "minilm_attention", Case("a padded batch of two sentences", sentences),
              inside_minilm(None), forbidden=SDPA_BUILTINS, builtin_bug="builtin_attention",

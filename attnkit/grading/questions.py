@@ -63,7 +63,7 @@ _QUESTIONS = [
     Question("q5_parallel_steps", "revisit which computations of self-attention wait for others."),
     # q6
     Question("q6_num_heads", "read num_attention_heads in MiniLM's config.json."),
-    Question("q6_head_width", "d_k = D / H, with D = hidden_size."),
+    Question("q6_head_width", "d_k = D / H, with D = hidden_size in the config (the model width d_model)."),
     Question("q6_combine_heads", "revisit the last step of multi-head attention.", ABC),
 ]
 

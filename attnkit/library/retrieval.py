@@ -174,17 +174,17 @@ def temperature_sweep(query: Array, keys: Array, temperatures: Sequence[float]) 
     Args:
         query: (..., D).
         keys: (S, D).
-        temperatures: T values, each > 0.
+        temperatures: one or more temperatures, each > 0.
 
     Returns:
-        weights: (T, ..., S); row t is ``softmax(cosine(query, keys) / temperatures[t])``.
+        weights: (len(temperatures), ..., S); row t is ``softmax(cosine(query, keys) / temperatures[t])``.
     """
     _check_lookup(query, keys)
     bad = [t for t in temperatures if not t > 0]
     if bad:
         raise ValueError(f"temperatures contain {bad[0]} but each must be > 0 (use math.inf for uniform)")
     scores = cosine_similarity(query, keys)  # (..., S)
-    rows = [softmax(scores / t) for t in temperatures]  # T x (..., S), as soft_lookup weighs them
+    rows = [softmax(scores / t) for t in temperatures]  # one (..., S) row per temperature, as soft_lookup weighs them
     return torch.stack(rows) if bk.is_torch(keys) else np.stack(rows)
 
 

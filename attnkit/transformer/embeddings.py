@@ -1,8 +1,8 @@
 """Real sentence embeddings, offline: all-MiniLM-L6-v2 from the files the pip package ships.
 
-    tokens     = tokenizer(sentences)                          # (N, T) token ids, padded
-    hidden     = model(tokens)                                 # (N, T, D), D = 384
-    embedding  = sum_t mask_t * hidden_t / sum_t mask_t        # (N, D) mean over real tokens
+    tokens     = tokenizer(sentences)                          # (B, L) token ids, padded
+    hidden     = model(tokens)                                 # (B, L, D), D = 384
+    embedding  = sum_t mask_t * hidden_t / sum_t mask_t        # (B, D) mean over real tokens
     embedding  = embedding / |embedding|                       # unit length: dot = cosine
 
 That is the recipe the model was trained with (sentence-transformers' Transformer, mean Pooling
@@ -56,18 +56,18 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
     """Average the token vectors of each sentence, skipping padding: ``sum(m*h) / sum(m)``.
 
     Args:
-        hidden: (N, T, D) token vectors from the model's last layer.
-        attention_mask: (N, T), 1 for a real token and 0 for padding.
+        hidden: (B, L, D) token vectors from the model's last layer.
+        attention_mask: (B, L), 1 for a real token and 0 for padding.
 
     Returns:
-        (N, D), one vector per sentence.
+        (B, D), one vector per sentence.
     """
-    sizes = check_shape("hidden", hidden, ("N", "T", "D"))
-    check_shape("attention_mask", attention_mask, ("N", "T"), sizes,
+    sizes = check_shape("hidden", hidden, ("B", "L", "D"))
+    check_shape("attention_mask", attention_mask, ("B", "L"), sizes,
                 hint="the tokenizer's attention_mask, one row per sentence")
-    mask = attention_mask[..., None].to(hidden.dtype)  # (N, T) -> (N, T, 1)
-    counts = mask.sum(dim=1).clamp_min(1e-9)  # (N, 1)
-    return (hidden * mask).sum(dim=1) / counts  # (N, T, D) -> (N, D)
+    mask = attention_mask[..., None].to(hidden.dtype)  # (B, L) -> (B, L, 1)
+    counts = mask.sum(dim=1).clamp_min(1e-9)  # (B, 1)
+    return (hidden * mask).sum(dim=1) / counts  # (B, L, D) -> (B, D)
 
 
 def embed(sentences: Sequence[str], batch_size: int = 32) -> np.ndarray:
@@ -80,7 +80,7 @@ def embed(sentences: Sequence[str], batch_size: int = 32) -> np.ndarray:
         batch_size: sentences per forward pass; any value gives the same result.
 
     Returns:
-        (N, 384) numpy array of unit-length rows; (0, 384) for an empty list.
+        (B, 384) numpy array of unit-length rows; (0, 384) for an empty list.
 
     Raises:
         TypeError: if ``sentences`` is a single string (it would be embedded letter by letter).
@@ -110,7 +110,7 @@ def embed(sentences: Sequence[str], batch_size: int = 32) -> np.ndarray:
         for start in range(0, len(sentences), batch_size):
             batch = tokenizer(sentences[start:start + batch_size], padding=True, truncation=True,
                               max_length=MAX_TOKENS, return_tensors="pt")
-            hidden = model(**batch).last_hidden_state  # (N, T, D)
-            pooled = mean_pool(hidden, batch["attention_mask"])  # (N, T, D) -> (N, D)
+            hidden = model(**batch).last_hidden_state  # (B, L, D)
+            pooled = mean_pool(hidden, batch["attention_mask"])  # (B, L, D) -> (B, D)
             chunks.append(torch.nn.functional.normalize(pooled, dim=-1))  # |row| = 1
     return torch.cat(chunks).numpy().astype(np.float32)

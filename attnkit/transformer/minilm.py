@@ -41,12 +41,12 @@ class EncoderOutput(NamedTuple):
 class EncoderLayer(nn.Module):
     """Self-attention and a feed-forward block, each wrapped in a residual and a layer norm."""
 
-    def __init__(self, embed_dim: int, num_heads: int, d_ff: int, eps: float) -> None:
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, eps: float) -> None:
         super().__init__()
-        self.attention = MultiHeadAttention(embed_dim, num_heads)
-        self.attention_norm = nn.LayerNorm(embed_dim, eps=eps)
-        self.feed_forward = nn.Sequential(nn.Linear(embed_dim, d_ff), nn.GELU(), nn.Linear(d_ff, embed_dim))
-        self.output_norm = nn.LayerNorm(embed_dim, eps=eps)
+        self.attention = MultiHeadAttention(d_model, num_heads)
+        self.attention_norm = nn.LayerNorm(d_model, eps=eps)
+        self.feed_forward = nn.Sequential(nn.Linear(d_model, d_ff), nn.GELU(), nn.Linear(d_ff, d_model))
+        self.output_norm = nn.LayerNorm(d_model, eps=eps)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, attention: AttentionFn | None = None):
         attended, weights = self.attention(x, mask=mask, attention=attention)  # (B, L, D), (B, H, L, L)
@@ -59,7 +59,7 @@ class MiniLM(nn.Module):
     """BERT encoder: token + position + segment embeddings, then ``num_layers`` encoder layers.
 
     Args:
-        config: the model's ``config.json`` as a dict (hidden_size, num_attention_heads, ...).
+        config: the model's ``config.json`` as a dict (``hidden_size`` is D, ``num_attention_heads`` H, ...).
         tokenizer: a ``tokenizers.Tokenizer`` for the model's WordPiece vocabulary.
     """
 
@@ -144,7 +144,7 @@ class MiniLM(nn.Module):
             batch_size: sentences per forward pass; sentences are grouped by length first.
 
         Returns:
-            (N, D) float32 numpy array, one unit-length row per sentence, in the order given.
+            (B, D) float32 numpy array, one unit-length row per sentence, in the order given.
 
         Example:
             >>> model = load_minilm()

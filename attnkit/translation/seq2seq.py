@@ -9,7 +9,7 @@ the decoder reads at each output step t:
 
 ``summary`` is the encoder's final hidden state, the "one vector" the whole sentence is squeezed
 into; ``states`` keeps one vector per source word, and the attention weights say how much of each
-word the decoder reads while writing word t. D (``hidden_size``) is the number of numbers in the
+word the decoder reads while writing word t. D (``d_model``) is the number of numbers in the
 fixed vector. The attention is attnkit's ``scaled_dot_product_attention``, so its mask handling
 and its softmax are the ones the lessons build.
 """
@@ -42,13 +42,13 @@ class Encoder(nn.Module):
     ``summary`` joins the forward state after the last word and the backward state after the first.
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int, hidden_size: int):
+    def __init__(self, vocab_size: int, embedding_dim: int, d_model: int):
         super().__init__()
-        if hidden_size % 2:
-            raise ValueError(f"hidden_size is {hidden_size} but expected an even number: "
-                             f"each direction of the GRU gets hidden_size // 2 units")
-        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=Vocab.pad_id)
-        self.gru = nn.GRU(embed_dim, hidden_size // 2, batch_first=True, bidirectional=True)
+        if d_model % 2:
+            raise ValueError(f"d_model is {d_model} but expected an even number: "
+                             f"each direction of the GRU gets d_model // 2 units")
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=Vocab.pad_id)
+        self.gru = nn.GRU(embedding_dim, d_model // 2, batch_first=True, bidirectional=True)
 
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Args: src (B, S) word ids, src_lengths (B,). Returns: states (B, S, D), summary (B, D)."""
@@ -67,12 +67,12 @@ class FixedVectorDecoder(nn.Module):
     s_t = GRU([embed(y_{t-1}); c], s_{t-1}),  c = summary,  logits_t = W_o tanh(W_c [c; s_t]).
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int, hidden_size: int):
+    def __init__(self, vocab_size: int, embedding_dim: int, d_model: int):
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=Vocab.pad_id)
-        self.gru = nn.GRUCell(embed_dim + hidden_size, hidden_size)
-        self.combine = nn.Linear(2 * hidden_size, hidden_size)
-        self.out = nn.Linear(hidden_size, vocab_size)
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=Vocab.pad_id)
+        self.gru = nn.GRUCell(embedding_dim + d_model, d_model)
+        self.combine = nn.Linear(2 * d_model, d_model)
+        self.out = nn.Linear(d_model, vocab_size)
 
     def init_state(self, states: torch.Tensor, summary: torch.Tensor) -> State:
         return summary, summary  # (hidden s_0, context c)
@@ -98,13 +98,13 @@ class AttentionDecoder(nn.Module):
     Feeding h~_{t-1} back in ("input feeding") tells the GRU where it last looked.
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int, hidden_size: int):
+    def __init__(self, vocab_size: int, embedding_dim: int, d_model: int):
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=Vocab.pad_id)
-        self.gru = nn.GRUCell(embed_dim + hidden_size, hidden_size)
-        self.query_proj = nn.Linear(hidden_size, hidden_size, bias=False)  # W_a
-        self.combine = nn.Linear(2 * hidden_size, hidden_size)
-        self.out = nn.Linear(hidden_size, vocab_size)
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=Vocab.pad_id)
+        self.gru = nn.GRUCell(embedding_dim + d_model, d_model)
+        self.query_proj = nn.Linear(d_model, d_model, bias=False)  # W_a
+        self.combine = nn.Linear(2 * d_model, d_model)
+        self.out = nn.Linear(d_model, vocab_size)
 
     def init_state(self, states: torch.Tensor, summary: torch.Tensor) -> State:
         return summary, torch.zeros_like(summary)  # (hidden s_0, attentional h~_0)
@@ -126,18 +126,18 @@ class AttentionDecoder(nn.Module):
 class Seq2Seq(nn.Module):
     """Encoder + decoder + the two vocabularies. ``kind`` is ``"fixed"`` or ``"attention"``."""
 
-    def __init__(self, kind: str, hidden_size: int = 128, embed_dim: int = 64):
+    def __init__(self, kind: str, d_model: int = 128, embedding_dim: int = 64):
         super().__init__()
         decoders = {"fixed": FixedVectorDecoder, "attention": AttentionDecoder}
         if kind not in decoders:
             raise ValueError(f"kind is {kind!r} but expected one of {sorted(decoders)}")
-        self.kind, self.hidden_size, self.embed_dim = kind, hidden_size, embed_dim
+        self.kind, self.d_model, self.embedding_dim = kind, d_model, embedding_dim
         self.src_vocab, self.tgt_vocab = source_vocab(), target_vocab()
-        self.encoder = Encoder(len(self.src_vocab), embed_dim, hidden_size)
-        self.decoder = decoders[kind](len(self.tgt_vocab), embed_dim, hidden_size)
+        self.encoder = Encoder(len(self.src_vocab), embedding_dim, d_model)
+        self.decoder = decoders[kind](len(self.tgt_vocab), embedding_dim, d_model)
 
     def config(self) -> dict[str, Any]:
-        return {"kind": self.kind, "hidden_size": self.hidden_size, "embed_dim": self.embed_dim}
+        return {"kind": self.kind, "d_model": self.d_model, "embedding_dim": self.embedding_dim}
 
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
                 temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -145,13 +145,13 @@ class Seq2Seq(nn.Module):
 
         Args:
             src: (B, S) source ids, padded with PAD; src_lengths: (B,).
-            tgt_in: (B, T) target ids starting with BOS.
+            tgt_in: (B, L) target ids starting with BOS.
 
         Returns:
-            logits (B, T, V) and attention weights (B, T, S).
+            logits (B, L, V) and attention weights (B, L, S): one row per target word.
         """
         check_shape("src", src, ("B", "S"), hint="a batch of padded word ids")
-        check_shape("tgt_in", tgt_in, ("B", "T"), {"B": src.shape[0]}, hint="one target row per source row")
+        check_shape("tgt_in", tgt_in, ("B", "L"), {"B": src.shape[0]}, hint="one target row per source row")
         states, summary = self.encoder(src, src_lengths)
         mask = padding_mask(src_lengths, src.shape[1])  # (B, 1, S), True on real words
         state = self.decoder.init_state(states, summary)
@@ -160,14 +160,14 @@ class Seq2Seq(nn.Module):
             logits, state, weights = self.decoder.step(tgt_in[:, t], state, states, mask, temperature)
             all_logits.append(logits)
             all_weights.append(weights)
-        return torch.stack(all_logits, dim=1), torch.stack(all_weights, dim=1)  # (B, T, V), (B, T, S)
+        return torch.stack(all_logits, dim=1), torch.stack(all_weights, dim=1)  # (B, L, V), (B, L, S)
 
 
-def build_model(kind: str, hidden_size: int = 128, embed_dim: int = 64, seed: int = 0) -> Seq2Seq:
+def build_model(kind: str, d_model: int = 128, embedding_dim: int = 64, seed: int = 0) -> Seq2Seq:
     """A freshly initialised model; the same seed gives the same weights (global RNG untouched)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return Seq2Seq(kind, hidden_size, embed_dim)
+        return Seq2Seq(kind, d_model, embedding_dim)
 
 
 def encode_batch(sentences: list[str], vocab: Vocab, bos: bool = False,
@@ -199,7 +199,7 @@ def decode_batch(model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor, m
     """Greedy decoding: feed back the most likely word until every row has written EOS.
 
     Returns:
-        tokens (B, T) with T <= max_len (positions after a row's EOS are PAD) and weights (B, T, S).
+        tokens (B, L) with L <= max_len (positions after a row's EOS are PAD) and weights (B, L, S).
     """
     model.eval()
     states, summary = model.encoder(src, src_lengths)
@@ -216,7 +216,7 @@ def decode_batch(model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor, m
         done |= token == Vocab.eos_id
         if bool(done.all()):
             break
-    return torch.stack(tokens, dim=1), torch.stack(weights, dim=1)  # (B, T), (B, T, S)
+    return torch.stack(tokens, dim=1), torch.stack(weights, dim=1)  # (B, L), (B, L, S)
 
 
 def greedy_decode(model: Seq2Seq, sentence: str, temperature: float = 1.0,
@@ -238,4 +238,4 @@ def greedy_decode(model: Seq2Seq, sentence: str, temperature: float = 1.0,
     S = src.shape[1]
     tokens, weights = decode_batch(model, src, src_lengths, max_len or 2 * S + 2, temperature)
     words = model.tgt_vocab.decode(tokens[0].tolist())
-    return words, weights[0, : len(words)].numpy()  # (T, S) -> (L_out, S)
+    return words, weights[0, : len(words)].numpy()  # (L, S) -> (L_out, S)

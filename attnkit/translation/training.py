@@ -26,7 +26,7 @@ __all__ = ["make_batches", "train", "token_accuracy", "accuracy_by_length", "acc
 
 EPOCHS = 8  # passes over the training pairs, for every shipped checkpoint
 
-# name -> (kind, hidden_size): the models that scripts/make_checkpoints.py trains and ships
+# name -> (kind, d_model): the models that scripts/make_checkpoints.py trains and ships
 CHECKPOINTS: dict[str, tuple[str, int]] = {
     "fixed_128": ("fixed", 128),
     "attention_128": ("attention", 128),
@@ -71,14 +71,14 @@ def train(model: Seq2Seq, pairs: Sequence[tuple[str, str]], epochs: int = 10, ba
     schedule = [make_batches(pairs, batch_size, seed + epoch) for epoch in range(epochs)]
     losses: list[float] = []
     model.train()
-    with tqdm(total=sum(map(len, schedule)), disable=not progress, desc=f"{model.kind} D={model.hidden_size}") as bar:
+    with tqdm(total=sum(map(len, schedule)), disable=not progress, desc=f"{model.kind} D={model.d_model}") as bar:
         for batches in schedule:
             for batch in batches:
                 src, src_lengths = encode_batch([e for e, _ in batch], model.src_vocab)
                 tgt, _ = encode_batch([f for _, f in batch], model.tgt_vocab, bos=True, eos=True)
-                tgt_in, tgt_out = tgt[:, :-1], tgt[:, 1:]  # (B, T+1) -> (B, T) each, shifted by one
-                logits, _ = model(src, src_lengths, tgt_in)  # (B, T, V)
-                loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1))  # (B*T, V)
+                tgt_in, tgt_out = tgt[:, :-1], tgt[:, 1:]  # (B, L+1) -> (B, L) each, shifted by one
+                logits, _ = model(src, src_lengths, tgt_in)  # (B, L, V)
+                loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1))  # (B*L, V)
                 optimizer.zero_grad()
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -162,7 +162,7 @@ def alignment_agreement(model: Seq2Seq, pairs: Sequence[tuple[str, str]]) -> dic
     for batch in make_batches(pairs, 256, seed=0):
         src, src_lengths = encode_batch([e for e, _ in batch], model.src_vocab)
         tgt, _ = encode_batch([f for _, f in batch], model.tgt_vocab, bos=True, eos=True)
-        _, weights = model(src, src_lengths, tgt[:, :-1])  # (B, T, S); row T-1 is EOS's
+        _, weights = model(src, src_lengths, tgt[:, :-1])  # (B, L, S); row L-1 is EOS's
         for (english, _), w in zip(batch, weights.numpy()):
             words = english.split()
             for t, s in enumerate(alignment(english)):
@@ -171,6 +171,10 @@ def alignment_agreement(model: Seq2Seq, pairs: Sequence[tuple[str, str]]) -> dic
                     tally[name][1] += float(w[t, s])
                     tally[name][2] += 1
     return {name: {"argmax": a / n, "weight": w / n, "count": n} for name, (a, w, n) in tally.items()}
+
+
+# hyper-parameter names of checkpoints written before the model width got one name (d_model)
+_RENAMED = {"hidden_size": "d_model", "embed_dim": "embedding_dim"}
 
 
 def save_checkpoint(model: Seq2Seq, path: str | Path, half: bool = True) -> None:
@@ -182,7 +186,8 @@ def save_checkpoint(model: Seq2Seq, path: str | Path, half: bool = True) -> None
 def load_checkpoint(path: str | Path) -> Seq2Seq:
     """A model from a file written by ``save_checkpoint``, in float32 and eval mode."""
     saved = torch.load(path, map_location="cpu", weights_only=True)
-    model = build_model(**saved["config"])
+    config = {_RENAMED.get(name, name): value for name, value in saved["config"].items()}
+    model = build_model(**config)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved["state_dict"].items()})
     return model.eval()
 
