@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # JupyterLab refuses to run as root (containers, CI) unless told to.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: install lab test bench bench-grading checkpoints quizzes demo-class clean-notebooks
+.PHONY: install lab lab-instructor test bench bench-grading checkpoints quizzes demo-class clean-notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,23 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' \
 		> $(VENV)/share/jupyter/lab/settings/overrides.json
+	# the browser tests (tests/test_browser.py) drive Debian's Chromium through Playwright, which never
+	# downloads a browser of its own; as root on Debian/Ubuntu, install it when it is missing
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq chromium \
+		|| echo 'WARNING: chromium could not be installed: the browser tests will skip (fail on CI)'; fi
 	touch $@
 
 install: $(STAMP)
 
+# The learners' JupyterLab: its settings (opens on lessons/, no news feed, nbgrader's instructor tools
+# hidden) live in jupyter_config/learner/; tests/test_browser.py starts its server from this recipe.
 lab: install
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lessons --LabApp.news_url=None $(ALLOW_ROOT)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter_config/learner" $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT)
+
+# The same lab with nbgrader's menu, Create Assignment sidebar, Validate button and formgrader.
+lab-instructor: install
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter_config/instructor:$(CURDIR)/jupyter_config/learner" $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT)
 
 # A private --basetemp: pytest prunes old /tmp/pytest-of-$USER runs, including those of another
 # pytest running at the same time, whose grading folders would then vanish mid-test.

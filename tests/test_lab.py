@@ -1,6 +1,6 @@
 """`make lab`'s server: JupyterLab answers on its URL, opens on lessons/, and its kernel imports attnkit."""
 import json
-import re
+import os
 import socket
 import subprocess
 import sys
@@ -8,6 +8,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from browser.lab import make_recipe
 from jupyter_client.manager import start_new_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,19 +20,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _lab_command() -> list[str]:
-    """The `lab` recipe of the Makefile, with the test's port, token and no browser."""
-    recipe = re.search(r"^lab:.*\n\t(.+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
-    args = recipe.replace('"$(CURDIR)"', str(ROOT)).replace("$(ALLOW_ROOT)", "--allow-root").split()[2:]
-    return [sys.executable, "-m", "jupyter", "lab", *args]
+def _lab_command() -> tuple[dict[str, str], list[str]]:
+    """The `lab` recipe of the Makefile (its environment and command), for the test's port and token."""
+    env, args = make_recipe("lab")
+    return {**os.environ, **env}, [sys.executable, "-m", "jupyter", "lab", *args]
 
 
 def test_lab_serves_the_lessons_and_its_kernel_imports_attnkit(tmp_path):
     port, token = _free_port(), "attnkit-test"
     printed: list[str] = []
-    cmd = _lab_command() + [f"--port={port}", f"--IdentityProvider.token={token}", "--no-browser",
-                            "--ServerApp.ip=127.0.0.1", f"--ServerApp.runtime_dir={tmp_path}"]
-    server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env, cmd = _lab_command()
+    cmd = cmd + [f"--port={port}", f"--IdentityProvider.token={token}", "--no-browser",
+                 "--ServerApp.ip=127.0.0.1", f"--ServerApp.runtime_dir={tmp_path}"]
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline, status = time.time() + 90, None
