@@ -10,6 +10,8 @@ sentence's word tokens (every token but ``[CLS]`` and ``[SEP]``) and then over s
     same word:      w[i, i]            [CLS]/[SEP] sink:  w[i, 0] + w[i, L-1]
 
 A score of 0.9 means the head puts 90% of its weight where the pattern says, on average.
+:func:`sink_scores` splits the sink into its two tokens, ``[CLS]`` and ``[SEP]``, and counts how
+often each is a query's single largest weight.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from matplotlib.figure import Figure
 
 from attnkit.errors import AttentionShapeError, check_shape
 
-__all__ = ["PATTERNS", "HeadMatch", "pattern_scores", "top_heads", "find_heads", "plot_head_grid"]
+__all__ = ["PATTERNS", "HeadMatch", "pattern_scores", "sink_scores", "top_heads", "find_heads", "plot_head_grid"]
 
 PATTERNS = ("previous word", "next word", "same word", "[CLS]/[SEP] sink")
 
@@ -67,6 +69,36 @@ def pattern_scores(maps: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
             ) from None
         per_sentence.append(_sentence_scores(np.asarray(weights)))
     return {p: np.mean([s[p] for s in per_sentence], axis=0) for p in PATTERNS}
+
+
+def sink_scores(maps: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """The sink, split into ``[CLS]`` (first token) and ``[SEP]`` (last token), per head.
+
+    Averaged over the word tokens' query rows and then over sentences, like :func:`pattern_scores`.
+
+    Args:
+        maps: one array (layers, H, L, L) per sentence, ``[CLS]`` first and ``[SEP]`` last.
+
+    Returns:
+        ``{"[CLS] weight": w[i, 0], "[SEP] weight": w[i, L-1], "[CLS] largest": share of word
+        queries whose largest weight is on [CLS], "[SEP] largest": the same for [SEP]}``, each
+        (layers, H) in [0, 1].
+
+    Example:
+        >>> w = np.zeros((1, 2, 4, 4)); w[0, 0, :, 0] = 0.7; w[0, 0, :, 1] = 0.3; w[0, 1, :, 3] = 1.0
+        >>> {k: v.round(2).tolist() for k, v in sink_scores([w]).items()}
+        {'[CLS] weight': [[0.7, 0.0]], '[SEP] weight': [[0.0, 1.0]], '[CLS] largest': [[1.0, 0.0]], '[SEP] largest': [[0.0, 1.0]]}
+    """
+    pattern_scores(maps)  # the same shape checks
+    per_sentence = []
+    for weights in maps:
+        w = np.asarray(weights)
+        L = w.shape[-1]
+        rows = w[..., 1:L - 1, :]  # (layers, H, L-2, L): the word tokens' queries
+        top = rows.argmax(-1)  # (layers, H, L-2): each query's most-attended key
+        per_sentence.append({"[CLS] weight": rows[..., 0].mean(-1), "[SEP] weight": rows[..., L - 1].mean(-1),
+                             "[CLS] largest": (top == 0).mean(-1), "[SEP] largest": (top == L - 1).mean(-1)})
+    return {k: np.mean([s[k] for s in per_sentence], axis=0) for k in per_sentence[0]}
 
 
 def top_heads(scores: dict[str, np.ndarray], pattern: str, k: int = 3) -> list[HeadMatch]:
