@@ -22,7 +22,7 @@ from attnkit.translation.toy_language import ADJECTIVES, DETERMINERS, NOUNS, ali
 
 __all__ = ["make_batches", "train", "token_accuracy", "accuracy_by_length", "accuracy_by_position",
            "alignment_agreement", "save_checkpoint",
-           "load_checkpoint", "load_pretrained", "CHECKPOINTS", "EPOCHS"]
+           "load_checkpoint", "load_pretrained", "load_control_runs", "CHECKPOINTS", "EPOCHS"]
 
 EPOCHS = 8  # passes over the training pairs, for every shipped checkpoint
 
@@ -203,3 +203,18 @@ def load_pretrained(name: str) -> Seq2Seq:
                                 f"(scripts/make_checkpoints.py) or set RETRAIN = True in the lesson")
     with resources.as_file(path) as file:
         return load_checkpoint(file)
+
+
+def load_control_runs() -> list[dict]:
+    """The control runs of lesson 1, measured by ``scripts/control_runs.py`` (other seeds, and the
+    fixed vector trained three times longer): one dict per run with ``kind``, ``d_model``,
+    ``seed``, ``epochs``, ``seconds`` and ``accuracy_by_length`` ({length: token accuracy})."""
+    import json
+
+    path = resources.files("attnkit.translation") / "checkpoints" / "control_runs.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"the control runs are missing at {path}: run scripts/control_runs.py")
+    runs = json.loads(path.read_text())["runs"]
+    for run in runs:
+        run["accuracy_by_length"] = {int(n): a for n, a in run["accuracy_by_length"].items()}
+    return runs
