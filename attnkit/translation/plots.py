@@ -15,6 +15,10 @@ from attnkit.translation.seq2seq import Seq2Seq, greedy_decode
 
 __all__ = ["plot_accuracy_curves", "plot_spotlights", "spotlight_explorer"]
 
+# the explorer's temperatures: round numbers from 0.1 to 10, shown the same way on the slider and in
+# the figure's title (one format, ``:g``)
+EXPLORER_TEMPERATURES = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0)
+
 
 def plot_accuracy_curves(curves: Mapping[str, Mapping[int, float]], ax: Any = None,
                          title: str | None = None, xlabel: str = "source sentence length (words)") -> Any:
@@ -77,7 +81,7 @@ def _draw(model: Seq2Seq, sentence: str, row: int, temperature: float) -> tuple[
     source = sentence.split()
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 0.35 * len(words) + 2.5),
                                       gridspec_kw={"width_ratios": [1, 1.3]})
-    plot_attention(weights, words, source, ax=left, title=f"temperature {temperature:.2g}")
+    plot_attention(weights, words, source, ax=left, title=f"temperature {temperature:g}")
     row = min(row, len(words) - 1)
     plot_spotlight(weights[row], source, ax=right, title=f"writing {words[row]!r}")
     fig.tight_layout()
@@ -99,11 +103,12 @@ def spotlight_explorer(model: Seq2Seq, sentence: str = "the black cat sat", row:
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    text = widgets.Text(value=sentence, description="English:", continuous_update=False,
+    labels = {"description_width": "initial"}  # whole labels, never "temperat..."
+    text = widgets.Text(value=sentence, description="English:", continuous_update=False, style=labels,
                         layout=widgets.Layout(width="95%"))
-    pick = widgets.Dropdown(description="output word:")
-    temperature = widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05,
-                                         description="temperature:", continuous_update=False)
+    pick = widgets.Dropdown(description="output word:", style=labels, layout=widgets.Layout(width="auto"))
+    temperature = widgets.SelectionSlider(options=[(f"{t:g}", t) for t in EXPLORER_TEMPERATURES], value=1.0,
+                                          description="temperature:", continuous_update=False, style=labels)
     out = widgets.Output()
     shown: list[str] = []  # the output words the dropdown lists now
 
@@ -116,9 +121,11 @@ def spotlight_explorer(model: Seq2Seq, sentence: str = "the black cat sat", row:
             except ValueError as error:  # an unknown word: say which, keep the box alive
                 print(error)
                 return
+            # Close before display: a figure still registered with pyplot can be drawn a second time
+            # while a widget message is handled, and the box then shows a blank or half-drawn copy.
+            plt.close(fig)
             print("French:", " ".join(words))
             display(fig)
-            plt.close(fig)  # shown once, inside the box
         if words != shown:
             shown[:] = words
             index = min(row if pick.value is None else pick.value, len(words) - 1)

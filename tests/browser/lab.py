@@ -2,8 +2,8 @@
 
 The recipe sets JUPYTER_CONFIG_PATH to jupyter_config/learner/ (lab settings, hidden instructor tools)
 and runs `$(BIN)/jupyter lab` with the repository as root. The tests add only what a test needs:
-a free port, a token, no browser window, a private runtime dir and, for the browser tests, private
-user settings with autosave off (running a lesson must never write its outputs into the checkout).
+a free port, a token, no browser window, and private runtime, workspace and checkpoint folders and
+user settings (the browser tests turn autosave off: running a lesson must never write into the checkout).
 """
 from __future__ import annotations
 
@@ -78,7 +78,8 @@ def running_lab(tmp: Path, target: str = "lab", settings: dict | None = None,
         path.write_text(json.dumps(values))
     cmd = [sys.executable, "-m", "jupyter", "lab", *args, f"--port={port}", f"--IdentityProvider.token={token}",
            "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.runtime_dir={tmp / 'runtime'}",
-           f"--LabApp.user_settings_dir={settings_dir}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}"]
+           f"--LabApp.user_settings_dir={settings_dir}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+           f"--FileCheckpoints.checkpoint_dir={tmp / 'checkpoints'}"]  # not .ipynb_checkpoints/ in the checkout
     log = tmp / f"jupyter-{target}.log"
     with open(log, "wb") as out:
         server = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
