@@ -1,0 +1,154 @@
+"""The Transformer's two layers, as in Figure 1 of "Attention Is All You Need" (lesson 7).
+
+Every sublayer is wrapped the same way, "Add & Norm" (post-layer-norm, as in the paper)::
+
+    x = LayerNorm(x + Sublayer(x))
+
+    encoder layer                                   decoder layer
+    x = AddNorm(x, SelfAttention(x, x, x,           y = AddNorm(y, SelfAttention(y, y, y, causal mask))
+                 padding mask))                     y = AddNorm(y, CrossAttention(query=y,
+    x = AddNorm(x, FeedForward(x))                               key=memory, value=memory, padding mask))
+                                                    y = AddNorm(y, FeedForward(y))
+
+``memory`` is the encoder's output: the decoder's *cross-attention* reads the source through it,
+exactly as lesson 2's GRU decoder did with its spotlight. Attention is attnkit's
+:class:`~attnkit.heads.MultiHeadAttention`; masks are boolean, True = may attend. No dropout, so
+a layer and ``torch.nn.TransformerEncoderLayer(dropout=0)`` with copied weights agree exactly.
+Shape legend: B batch, H heads, L target length, S source length, D model width, d_ff inner width.
+"""
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+
+from attnkit.errors import check_shape
+from attnkit.heads import MultiHeadAttention
+
+__all__ = ["add_and_norm", "FeedForward", "EncoderLayer", "DecoderLayer", "DecoderWeights",
+           "copy_from_torch"]
+
+
+def add_and_norm(x: torch.Tensor, sublayer_output: torch.Tensor, weight: torch.Tensor | None = None,
+                 bias: torch.Tensor | None = None, eps: float = 1e-5) -> torch.Tensor:
+    """The residual connection and layer norm around every sublayer: ``LayerNorm(x + sublayer(x))``.
+
+    z = x + sublayer_output;  LayerNorm(z) = (z - mean(z)) / sqrt(var(z) + eps) * weight + bias
+
+    mean and (biased) variance are taken over the last axis, D: each position is normalised on
+    its own, never across positions or the batch.
+
+    Args:
+        x: (B, L, D) the sublayer's input; sublayer_output: (B, L, D).
+        weight, bias: (D,) the norm's gain and shift (``nn.LayerNorm.weight`` / ``.bias``);
+            ``None`` means 1 and 0.
+
+    Returns:
+        (B, L, D); equals ``torch.nn.functional.layer_norm(x + sublayer_output, (D,), weight, bias, eps)``.
+    """
+    sizes = check_shape("x", x, ("B", "L", "D"), hint="the sublayer's input")
+    check_shape("sublayer_output", sublayer_output, ("B", "L", "D"), sizes,
+                hint="a sublayer maps (B, L, D) to the same shape, so it can be added to its input")
+    z = x + sublayer_output  # the residual connection
+    mean = z.mean(dim=-1, keepdim=True)  # (B, L, 1): one mean per position
+    variance = z.var(dim=-1, unbiased=False, keepdim=True)  # (B, L, 1)
+    z = (z - mean) / torch.sqrt(variance + eps)
+    if weight is not None:
+        z = z * weight
+    return z if bias is None else z + bias
+
+
+class FeedForward(nn.Module):
+    """The position-wise feed-forward network: ``FFN(x) = max(0, x W_1 + b_1) W_2 + b_2``.
+
+    The same two linear maps applied to every position separately: (B, L, D) -> (B, L, d_ff) ->
+    (B, L, D). Unlike attention, no position reads another here.
+    """
+
+    def __init__(self, d_model: int, d_ff: int) -> None:
+        super().__init__()
+        self.linear1, self.linear2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear2(torch.relu(self.linear1(x)))  # (B, L, D) -> (B, L, d_ff) -> (B, L, D)
+
+
+class EncoderLayer(nn.Module):
+    """Self-attention over the source, then the feed-forward network, each with Add & Norm."""
+
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.self_attention = MultiHeadAttention(d_model, num_heads)
+        self.self_attention_norm = nn.LayerNorm(d_model, eps=eps)
+        self.feed_forward = FeedForward(d_model, d_ff)
+        self.feed_forward_norm = nn.LayerNorm(d_model, eps=eps)
+
+    def forward(self, x: torch.Tensor, mask: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Args: x (B, S, D); mask broadcastable to (B, H, S, S), e.g. the padding mask (B, 1, S).
+        Returns: x (B, S, D) and the self-attention weights (B, H, S, S)."""
+        attended, weights = self.self_attention(x, x, x, mask=mask)  # (B, S, D), (B, H, S, S)
+        x = _norm(self.self_attention_norm, x, attended)
+        x = _norm(self.feed_forward_norm, x, self.feed_forward(x))
+        return x, weights
+
+
+class DecoderWeights(NamedTuple):
+    """The attention weights of one decoder layer."""
+
+    self_attention: torch.Tensor  # (B, H, L, L): lower-triangular, the causal mask
+    cross_attention: torch.Tensor  # (B, H, L, S): target words (rows) reading source words (columns)
+
+
+class DecoderLayer(nn.Module):
+    """Causal self-attention, cross-attention to the encoder's memory, feed-forward; each with Add & Norm."""
+
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.self_attention = MultiHeadAttention(d_model, num_heads)
+        self.self_attention_norm = nn.LayerNorm(d_model, eps=eps)
+        self.cross_attention = MultiHeadAttention(d_model, num_heads)
+        self.cross_attention_norm = nn.LayerNorm(d_model, eps=eps)
+        self.feed_forward = FeedForward(d_model, d_ff)
+        self.feed_forward_norm = nn.LayerNorm(d_model, eps=eps)
+
+    def forward(self, y: torch.Tensor, memory: torch.Tensor, self_mask: Any = None,
+                memory_mask: Any = None) -> tuple[torch.Tensor, DecoderWeights]:
+        """Args: y (B, L, D) the target so far; memory (B, S, D) the encoder's output;
+        self_mask (L, L) causal; memory_mask broadcastable to (B, H, L, S), e.g. (B, 1, S).
+        Returns: y (B, L, D) and :class:`DecoderWeights`."""
+        attended, self_weights = self.self_attention(y, y, y, mask=self_mask)  # (B, L, D), (B, H, L, L)
+        y = _norm(self.self_attention_norm, y, attended)
+        # queries from the decoder, keys and values from the encoder: lesson 2's spotlight
+        attended, cross_weights = self.cross_attention(y, memory, memory, mask=memory_mask)  # (B, H, L, S)
+        y = _norm(self.cross_attention_norm, y, attended)
+        y = _norm(self.feed_forward_norm, y, self.feed_forward(y))
+        return y, DecoderWeights(self_weights, cross_weights)
+
+
+def _norm(norm: nn.LayerNorm, x: torch.Tensor, sublayer_output: torch.Tensor) -> torch.Tensor:
+    return add_and_norm(x, sublayer_output, norm.weight, norm.bias, norm.eps)
+
+
+def copy_from_torch(layer: EncoderLayer | DecoderLayer,
+                    reference: nn.TransformerEncoderLayer | nn.TransformerDecoderLayer) -> None:
+    """Copy the weights of torch's layer (``norm_first=False``, ReLU) into ours, in place.
+
+    torch's names -> ours: ``self_attn`` -> ``self_attention``, ``multihead_attn`` ->
+    ``cross_attention``, ``linear1/2`` -> ``feed_forward.linear1/2``, ``norm1, norm2(, norm3)`` ->
+    the norms in the order of the sublayers.
+    """
+    if reference.norm_first:
+        raise ValueError("reference has norm_first=True but expected False: the paper and attnkit "
+                         "normalise after the residual addition")
+    decoder = isinstance(layer, DecoderLayer)
+    attentions = [("self_attn", "self_attention")] + [("multihead_attn", "cross_attention")] * decoder
+    norms = ["self_attention_norm"] + ["cross_attention_norm"] * decoder + ["feed_forward_norm"]
+    with torch.no_grad():
+        for theirs, ours in attentions:
+            setattr(layer, ours, MultiHeadAttention.from_torch(getattr(reference, theirs)))
+        for name in ("linear1", "linear2"):
+            getattr(layer.feed_forward, name).load_state_dict(getattr(reference, name).state_dict())
+        for k, ours in enumerate(norms, start=1):
+            getattr(layer, ours).load_state_dict(getattr(reference, f"norm{k}").state_dict())
+            getattr(layer, ours).eps = getattr(reference, f"norm{k}").eps
