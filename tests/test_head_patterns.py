@@ -7,7 +7,8 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from attnkit import AttentionShapeError
-from attnkit.transformer.head_patterns import PATTERNS, find_heads, pattern_scores, plot_head_grid, top_heads
+from attnkit.transformer.head_patterns import (PATTERNS, find_heads, pattern_scores, plot_head_grid,
+                                            plot_pattern_maps, top_heads)
 
 L = 7
 
@@ -82,6 +83,20 @@ def test_plot_head_grid(maps):
     fig = plot_head_grid(maps[0], ["[CLS]", "a", "b", "c", "d", "e", "[SEP]"])
     assert isinstance(fig, Figure) and len(fig.axes) == 2 * 4
     assert len(plot_head_grid(maps[0], layers=[1]).axes) == 4
+    plt.close("all")
+
+
+def test_plot_pattern_maps_numbers_heads_and_layers_with_integers(maps):
+    scores = pattern_scores(maps)  # (2 layers, 4 heads) per pattern
+    fig = plot_pattern_maps(scores)
+    fig.canvas.draw()
+    maps_axes = fig.axes[:len(PATTERNS)]
+    assert [ax.get_title() for ax in maps_axes] == list(PATTERNS)
+    for ax in maps_axes:  # no fractional ticks such as 2.5 heads
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2", "3"]
+        assert list(ax.get_xticks()) == [0, 1, 2, 3] and list(ax.get_yticks()) == [0, 1]
+    with pytest.raises(AttentionShapeError, match="same word"):
+        plot_pattern_maps({**scores, "same word": scores["same word"][0]})
     plt.close("all")
 
 

@@ -22,7 +22,8 @@ from matplotlib.figure import Figure
 
 from attnkit.errors import AttentionShapeError, check_shape
 
-__all__ = ["PATTERNS", "HeadMatch", "pattern_scores", "sink_scores", "top_heads", "find_heads", "plot_head_grid"]
+__all__ = ["PATTERNS", "HeadMatch", "pattern_scores", "sink_scores", "top_heads", "find_heads", "plot_head_grid",
+           "plot_pattern_maps"]
 
 PATTERNS = ("previous word", "next word", "same word", "[CLS]/[SEP] sink")
 
@@ -175,4 +176,31 @@ def plot_head_grid(weights: np.ndarray, tokens: Sequence[str] | None = None,
         ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=5)
         ax.set_yticks(range(len(tokens)), tokens, fontsize=5)
     fig.suptitle("every head: queries on rows, keys on columns", fontsize=10)
+    return fig
+
+
+def plot_pattern_maps(scores: dict[str, np.ndarray], patterns: Sequence[str] = PATTERNS) -> Figure:
+    """One map per pattern: its score for every head (columns) of every layer (rows), 0 to 1.
+
+    Args:
+        scores: ``pattern_scores(...)``, pattern -> (layers, H).
+        patterns: which patterns to draw, in order.
+
+    Returns:
+        the matplotlib Figure (made with pyplot; the caller calls ``plt.show()``). Heads and layers
+        are numbered with integer ticks (0, 1, 2, ...), as everywhere else in the course.
+    """
+    import matplotlib.pyplot as plt
+
+    patterns = list(patterns)
+    for pattern in patterns:
+        check_shape(f"scores[{pattern!r}]", scores[pattern], ("layers", "H"))
+    layers, H = scores[patterns[0]].shape
+    fig, axes = plt.subplots(1, len(patterns), figsize=(4 * len(patterns), 2.8), squeeze=False)
+    for ax, pattern in zip(axes[0], patterns):
+        image = ax.imshow(scores[pattern], cmap="Blues", vmin=0, vmax=1)
+        ax.set_xticks(range(H), [str(h) for h in range(H)], fontsize=7)
+        ax.set_yticks(range(layers), [str(layer) for layer in range(layers)], fontsize=7)
+        ax.set(title=pattern, xlabel="head", ylabel="layer")
+    fig.colorbar(image, ax=list(axes[0]))
     return fig
