@@ -1,0 +1,152 @@
+"""Issue 12: the grading sandbox, the plain-data codec, the judge on one notebook, statuses, flags,
+and the class bundle. Each test that runs a sandbox takes about a second."""
+from __future__ import annotations
+
+import json
+import sys
+import tarfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+from attnkit.grading import bundle, judge, runner, sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only")
+
+PROBE = r'''
+import json, os, socket, sys
+out = {"uid": os.getuid(), "gid": os.getgid(), "root": sorted(os.listdir("/")), "cwd": os.getcwd()}
+def attempt(name, fn):
+    try:
+        fn()
+        out[name] = "ok"
+    except Exception as exc:
+        out[name] = type(exc).__name__
+attempt("read_solutions", lambda: open(REPO + "/solutions/q4_qkv_math/q4_qkv_math.ipynb").read())
+attempt("read_nbgrader_config", lambda: open(REPO + "/nbgrader_config.py").read())
+attempt("write_repo", lambda: open(REPO + "/attnkit/PWNED", "w").write("x"))
+attempt("write_venv", lambda: open(sys.prefix + "/PWNED", "w").write("x"))
+attempt("write_scratch", lambda: open("/scratch/mine.txt", "w").write("x"))
+attempt("network", lambda: socket.create_connection(("1.1.1.1", 80), timeout=2))
+attempt("import_checks", lambda: __import__("attnkit.grading.checks"))
+attempt("import_exercises", lambda: __import__("attnkit.grading.exercises"))
+attempt("import_engine", lambda: __import__("attnkit.grading.engine"))
+attempt("import_numpy", lambda: __import__("numpy"))
+out["limits"] = open("/proc/self/limits").read()
+out["capabilities"] = [l for l in open("/proc/self/status") if l.startswith("CapEff")][0].split()[1]
+out["no_new_privs"] = [l for l in open("/proc/self/status") if l.startswith("NoNewPrivs")][0].split()[1]
+json.dump(out, open("/scratch/out.json", "w"))
+'''
+
+
+@linux_only
+def test_the_sandbox_holds_only_the_scratch_folder(tmp_path: Path) -> None:
+    sandbox.check_available()
+    scratch = tmp_path / "scratch"
+    limits = sandbox.Limits(memory_mb=2048, cpu_s=30, nproc=32, fsize_mb=8, nofile=128)
+    process = sandbox.start([sys.executable, "-c", f"REPO = {str(REPO)!r}\n" + PROBE], scratch, limits)
+    assert process.wait(timeout=60) == 0, (tmp_path / "scratch.log").read_text()
+    out = json.loads((scratch / "out.json").read_text())
+    assert out["uid"] == sandbox.SANDBOX_UID and out["gid"] == sandbox.SANDBOX_UID
+    assert out["cwd"] == sandbox.SCRATCH
+    assert out["read_solutions"] == "FileNotFoundError" and out["read_nbgrader_config"] == "FileNotFoundError"
+    assert out["write_repo"] in ("OSError", "PermissionError") and out["write_venv"] in ("OSError", "PermissionError")
+    assert out["write_scratch"] == "ok" and out["import_numpy"] == "ok"
+    assert out["network"] in ("OSError", "ConnectionRefusedError", "TimeoutError", "gaierror")
+    for name in ("import_checks", "import_exercises", "import_engine"):
+        assert out[name] in ("ModuleNotFoundError", "ImportError"), (name, out[name])
+    limits_text = out["limits"]
+    assert "2147483648" in limits_text  # address space
+    assert "8388608" in limits_text  # file size
+    assert out["capabilities"] == "0000000000000000" and out["no_new_privs"] == "1"
+    assert not (REPO / "attnkit" / "PWNED").exists()
+
+
+def test_grading_refuses_without_a_sandbox_unless_told(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(sandbox, "_bwrap", lambda: None)
+    monkeypatch.setattr(sandbox, "_CHECKED", {})
+    monkeypatch.delenv(sandbox.UNSANDBOXED_ENV, raising=False)
+    with pytest.raises(sandbox.SandboxUnavailable, match="NO SANDBOX"):
+        sandbox.check_available()
+    monkeypatch.setenv(sandbox.UNSANDBOXED_ENV, "1")
+    assert sandbox.check_available() is False
+    assert "GRADING UNSANDBOXED" in capsys.readouterr().err
+
+
+def test_plain_data_crosses_the_pipe_without_pickle() -> None:
+    value = (np.arange(6.0).reshape(2, 3), torch.ones(2, dtype=torch.float64), [1, 2.5, "b", None, True],
+             {"k": np.float32(3.5)}, np.array([object()], dtype=object), object())
+    arrays: list[np.ndarray] = []
+    tree = runner.encode(value, arrays)
+    json.dumps(tree)  # JSON, and arrays only of plain dtypes
+    assert all(not a.dtype.hasobject for a in arrays)
+    back = runner.decode(tree, {f"a{i}": a for i, a in enumerate(arrays)}, torch)
+    assert np.array_equal(back[0], value[0]) and isinstance(back[1], torch.Tensor) and back[1].dtype == torch.float64
+    assert back[2] == [1, 2.5, "b", None, True] and back[3]["k"] == 3.5
+    assert isinstance(back[4], runner.Opaque) and isinstance(back[5], runner.Opaque)
+
+
+def _solution(quiz: str) -> nbformat.NotebookNode:
+    return nbformat.read(REPO / "solutions" / quiz / f"{quiz}.ipynb", as_version=4)
+
+
+@linux_only
+def test_the_solution_gets_full_marks_and_the_release_none() -> None:
+    from attnkit.grading.selfjudge import score_cells
+
+    solved = judge.judge_notebook(_solution("q4_qkv_math"), cell_timeout=20)
+    assert solved.status == "graded" and not solved.flags, (solved.notes, solved.flags)
+    assert all(score == points for _, score, points, _ in score_cells(solved.nb))
+    blank = judge.judge_notebook(nbformat.read(REPO / "quizzes" / "q4_qkv_math" / "q4_qkv_math.ipynb", 4),
+                                 cell_timeout=20)
+    rows = score_cells(blank.nb)
+    assert rows and all(score == 0 for _, score, _, _ in rows)
+    assert any("not written yet" in " ".join(messages) for *_, messages in rows)
+
+
+@pytest.mark.parametrize("quiz", ["q1_bottleneck", "q2_spotlight", "q3_library", "q4_qkv_math",
+                                  "q5_self_attention", "q6_multi_head"])
+def test_no_solution_is_flagged(quiz: str) -> None:
+    nb = _solution(quiz)
+    sources = [(i, c.source) for i, c in enumerate(nb.cells)
+               if c.cell_type == "code" and not judge.is_test_cell(c) and not judge.is_trusted_cell(c)]
+    assert judge.static_flags(sources) == [] and judge.copy_flags(sources) == []
+
+
+def test_static_flags_name_the_tampering() -> None:
+    flags = judge.static_flags([(3, "import sys\nsys.modules['x'] = 1\nnp.allclose = lambda *a: True\n"
+                                    "get_ipython().input_transformers_post.append(f)\nopen('/work/x')")])
+    text = " | ".join(flags)
+    for expected in ("sys.modules", "patches a library", "input transformers", "outside its folder", "cell 3"):
+        assert expected in text
+
+
+def test_status_rows_replace_and_sort(tmp_path: Path) -> None:
+    judge.write_status_row(tmp_path, {"student_id": "b", "assignment": "q", "score": "1", "status": "graded"})
+    judge.write_status_row(tmp_path, {"student_id": "a", "assignment": "q", "score": "0", "status": "crashed"})
+    judge.write_status_row(tmp_path, {"student_id": "b", "assignment": "q", "score": "2", "status": "flagged"})
+    rows = judge.read_status(tmp_path)
+    assert list(rows) == [("a", "q"), ("b", "q")] and rows["b", "q"]["status"] == "flagged"
+    assert judge.combine_status(["flagged", "timed out"]) == "timed out"
+    assert judge.combine_status([]) == "graded"
+
+
+def test_the_class_bundle_has_no_solution_hidden_test_or_answer_key(tmp_path: Path) -> None:
+    path = bundle.build_bundle(tmp_path / "course.tar.gz")
+    with tarfile.open(path) as tar:
+        names = [n.split("/", 1)[1] for n in tar.getnames()]
+        files = {n.split("/", 1)[1]: tar.extractfile(n).read() for n in tar.getnames() if tar.getmember(n).isfile()}
+    assert any(n.startswith("quizzes/q4_qkv_math/") for n in names) and "attnkit/__init__.py" in names
+    assert not any(n.startswith(("solutions/", "quizzes_src/", "tests/")) or n.endswith("nbgrader_config.py")
+                   for n in names)
+    secrets = bundle.secret_lines()
+    assert secrets["hidden"] and secrets["solution"]
+    assert bundle.check_bundle(files, secrets) == []
+    # and the check does catch a leak
+    hidden_line = sorted(secrets["hidden"])[0]
+    leaked = dict(files, **{"docs/leak.md": f"look:\n{hidden_line}\n".encode()})
+    assert any("docs/leak.md" in p for p in bundle.check_bundle(leaked, secrets))
