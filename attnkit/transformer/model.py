@@ -13,7 +13,7 @@ The interface is the GRU models' (:class:`attnkit.translation.seq2seq.Seq2Seq`):
 src_lengths, tgt_in)`` returns ``(logits (B, L, V), weights (B, L, S))``, where the weights are
 the last decoder layer's cross-attention averaged over heads, so the training and evaluation code
 of lessons 1-2 runs unchanged. Training sees all L target positions at once (teacher forcing and
-the causal mask); :meth:`TransformerSeq2Seq.generate` still writes one word at a time.
+the causal mask); generation (``decode_batch``, the GRUs' loop) still writes one word at a time.
 """
 from __future__ import annotations
 
@@ -27,9 +27,10 @@ from attnkit.errors import check_shape
 from attnkit.masks import causal_mask, padding_mask
 from attnkit.transformer.layers import DecoderLayer, DecoderWeights, EncoderLayer
 from attnkit.transformer.positional import POSITIONAL_KINDS
+from attnkit.translation.seq2seq import State, Step
 from attnkit.translation.toy_language import Vocab, source_vocab, target_vocab
 
-__all__ = ["TransformerSeq2Seq", "TransformerOutput", "build_transformer"]
+__all__ = ["TransformerEncoder", "TransformerDecoder", "TransformerSeq2Seq", "TransformerOutput", "build_transformer"]
 
 
 class TransformerOutput(NamedTuple):
@@ -38,6 +39,82 @@ class TransformerOutput(NamedTuple):
     logits: torch.Tensor  # (B, L, V)
     encoder_weights: list[torch.Tensor]  # per encoder layer: (B, H, S, S)
     decoder_weights: list[DecoderWeights]  # per decoder layer: self (B, H, L, L), cross (B, H, L, S)
+
+
+def _embed(embedding: nn.Embedding, positions: nn.Module, ids: torch.Tensor) -> torch.Tensor:
+    return positions(embedding(ids) * math.sqrt(embedding.embedding_dim))  # (B, L) -> (B, L, D)
+
+
+class TransformerEncoder(nn.Module):
+    """Embedding, positions, N encoder layers: source ids (B, S) -> memory (B, S, D).
+
+    ``forward`` has the GRU encoder's interface, ``(states, summary)``; a Transformer has no
+    summary vector, so the second item is ``None``. :meth:`run` also returns every layer's weights.
+    """
+
+    def __init__(self, vocab_size: int, d_model: int, num_layers: int, num_heads: int, d_ff: int,
+                 positions: nn.Module) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, d_model, padding_idx=Vocab.pad_id)
+        self.positions = positions
+        self.layers = nn.ModuleList(EncoderLayer(d_model, num_heads, d_ff) for _ in range(num_layers))
+
+    def run(self, src: torch.Tensor, src_lengths: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Returns memory (B, S, D) and the self-attention weights of each layer (B, H, S, S)."""
+        check_shape("src", src, ("B", "S"), hint="a batch of padded word ids")
+        mask = padding_mask(src_lengths.to(src.device), src.shape[1])  # (B, 1, S): every real word, no causal mask
+        x, weights = _embed(self.embedding, self.positions, src), []
+        for layer in self.layers:
+            x, w = layer(x, mask)  # (B, S, D), (B, H, S, S)
+            weights.append(w)
+        return x, weights
+
+    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return self.run(src, src_lengths)[0], None
+
+
+class TransformerDecoder(nn.Module):
+    """Embedding, positions, N decoder layers, the output projection: target ids (B, L) -> logits (B, L, V).
+
+    ``init_state`` and ``step`` give it the GRU decoders' one-word-at-a-time interface, so the same
+    generation loop (:func:`attnkit.translation.seq2seq.decode_batch`) drives both architectures.
+    The state is the prefix written so far; each step reruns the decoder on the whole prefix and
+    keeps its last row (real implementations cache the keys and values of earlier words instead).
+    """
+
+    def __init__(self, vocab_size: int, d_model: int, num_layers: int, num_heads: int, d_ff: int,
+                 positions: nn.Module) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, d_model, padding_idx=Vocab.pad_id)
+        self.positions = positions
+        self.layers = nn.ModuleList(DecoderLayer(d_model, num_heads, d_ff) for _ in range(num_layers))
+        self.out = nn.Linear(d_model, vocab_size)
+
+    def forward(self, tgt_in: torch.Tensor, memory: torch.Tensor,
+                memory_mask: torch.Tensor) -> tuple[torch.Tensor, list[DecoderWeights]]:
+        """All L target positions at once. Returns logits (B, L, V) and each layer's weights."""
+        check_shape("tgt_in", tgt_in, ("B", "L"), {"B": memory.shape[0]}, hint="one target row per source row")
+        causal = torch.as_tensor(causal_mask(tgt_in.shape[1]), device=tgt_in.device)  # (L, L): word t sees words <= t
+        y, weights = _embed(self.embedding, self.positions, tgt_in), []
+        for layer in self.layers:
+            y, w = layer(y, memory, causal, memory_mask)  # (B, L, D)
+            weights.append(w)
+        return self.out(y), weights  # (B, L, D) -> (B, L, V)
+
+    def init_state(self, states: torch.Tensor, summary: None) -> State:
+        return (states.new_zeros((states.shape[0], 0), dtype=torch.long),)  # the prefix: no word yet
+
+    def step(self, token: torch.Tensor, state: State, states: torch.Tensor, mask: torch.Tensor,
+             temperature: float = 1.0) -> Step:
+        """One output word: append ``token`` to the prefix, rerun the decoder on it, keep the last row.
+
+        Returns logits (B, V), the longer prefix, and the last layer's cross-attention for the new
+        word, mean over heads (B, S)."""
+        if temperature != 1.0:
+            raise ValueError(f"temperature is {temperature} but the Transformer supports only 1.0")
+        prefix = torch.cat([state[0], token[:, None]], dim=1)  # (B, t) -> (B, t + 1)
+        logits, weights = self(prefix, states, mask)  # (B, t + 1, V)
+        return logits[:, -1], (prefix,), weights[-1].cross_attention[:, :, -1].mean(dim=1)  # (B, H, S) -> (B, S)
 
 
 class TransformerSeq2Seq(nn.Module):
@@ -62,15 +139,11 @@ class TransformerSeq2Seq(nn.Module):
         self.positions, self.max_positions = positions, max_positions
         self.src_vocab, self.tgt_vocab = source_vocab(), target_vocab()
         extra = {"max_positions": max_positions} if positions == "learned" else {}
-        self.src_embedding = nn.Embedding(len(self.src_vocab), d_model, padding_idx=Vocab.pad_id)
-        self.tgt_embedding = nn.Embedding(len(self.tgt_vocab), d_model, padding_idx=Vocab.pad_id)
-        self.src_positions = POSITIONAL_KINDS[positions](d_model, **extra)
-        self.tgt_positions = POSITIONAL_KINDS[positions](d_model, **extra)
-        self.encoder = nn.ModuleList(EncoderLayer(d_model, num_heads, d_ff) for _ in range(num_layers))
-        self.decoder = nn.ModuleList(DecoderLayer(d_model, num_heads, d_ff) for _ in range(num_layers))
-        self.out = nn.Linear(d_model, len(self.tgt_vocab))
-        for embedding in (self.src_embedding, self.tgt_embedding):  # times sqrt(D) below: entries ~ N(0, 1),
-            nn.init.normal_(embedding.weight, std=d_model ** -0.5)  # the size of the positional encoding's
+        sizes = (d_model, num_layers, num_heads, d_ff)
+        self.encoder = TransformerEncoder(len(self.src_vocab), *sizes, POSITIONAL_KINDS[positions](d_model, **extra))
+        self.decoder = TransformerDecoder(len(self.tgt_vocab), *sizes, POSITIONAL_KINDS[positions](d_model, **extra))
+        for embedding in (self.encoder.embedding, self.decoder.embedding):  # times sqrt(D) later: entries
+            nn.init.normal_(embedding.weight, std=d_model ** -0.5)  # ~ N(0, 1), the size of the positions'
             embedding.weight.data[Vocab.pad_id] = 0.0
 
     def config(self) -> dict[str, Any]:
@@ -79,39 +152,16 @@ class TransformerSeq2Seq(nn.Module):
                 "num_heads": self.num_heads, "d_ff": self.d_ff, "positions": self.positions,
                 "max_positions": self.max_positions}
 
-    def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list]:
-        """The encoder stack. Returns memory (B, S, D), the padding mask (B, 1, S), weights per layer."""
-        check_shape("src", src, ("B", "S"), hint="a batch of padded word ids")
-        mask = padding_mask(src_lengths.to(src.device), src.shape[1])  # (B, 1, S), True on real words
-        x = self.src_positions(self.src_embedding(src) * math.sqrt(self.d_model))  # (B, S) -> (B, S, D)
-        weights = []
-        for layer in self.encoder:
-            x, w = layer(x, mask)  # (B, S, D), (B, H, S, S)
-            weights.append(w)
-        return x, mask, weights
-
-    def decode(self, tgt_in: torch.Tensor, memory: torch.Tensor,
-               memory_mask: torch.Tensor) -> tuple[torch.Tensor, list[DecoderWeights]]:
-        """The decoder stack on all L target positions at once. Returns logits (B, L, V), weights per layer."""
-        check_shape("tgt_in", tgt_in, ("B", "L"), {"B": memory.shape[0]}, hint="one target row per source row")
-        L = tgt_in.shape[1]
-        causal = torch.as_tensor(causal_mask(L), device=tgt_in.device)  # (L, L): word t sees words <= t
-        y = self.tgt_positions(self.tgt_embedding(tgt_in) * math.sqrt(self.d_model))  # (B, L) -> (B, L, D)
-        weights = []
-        for layer in self.decoder:
-            y, w = layer(y, memory, causal, memory_mask)  # (B, L, D)
-            weights.append(w)
-        return self.out(y), weights  # (B, L, D) -> (B, L, V)
-
     def run(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor) -> TransformerOutput:
         """Teacher forcing with every layer's weights."""
-        memory, mask, encoder_weights = self.encode(src, src_lengths)
-        logits, decoder_weights = self.decode(tgt_in, memory, mask)
+        memory, encoder_weights = self.encoder.run(src, src_lengths)
+        mask = padding_mask(src_lengths.to(src.device), src.shape[1])  # (B, 1, S)
+        logits, decoder_weights = self.decoder(tgt_in, memory, mask)
         return TransformerOutput(logits, encoder_weights, decoder_weights)
 
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
                 temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-        """Teacher forcing, the GRU models' interface.
+        """Teacher forcing, the GRU models' interface: all L target words in one pass.
 
         Args:
             src: (B, S) source ids padded with PAD; src_lengths: (B,); tgt_in: (B, L) starting with BOS.
@@ -124,32 +174,6 @@ class TransformerSeq2Seq(nn.Module):
             raise ValueError(f"temperature is {temperature} but the Transformer supports only 1.0")
         output = self.run(src, src_lengths, tgt_in)
         return output.logits, output.decoder_weights[-1].cross_attention.mean(dim=1)  # (B, H, L, S) -> (B, L, S)
-
-    @torch.no_grad()
-    def generate(self, src: torch.Tensor, src_lengths: torch.Tensor,
-                 max_len: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Greedy decoding, one word per step: step t reruns the decoder on the t words so far.
-
-        The encoder runs once; the decoder runs ``max_len`` times (fewer if every row has written
-        EOS), each time on a longer prefix, because word t+1 depends on the word chosen at t.
-
-        Returns:
-            tokens (B, T) with T <= max_len (PAD after a row's EOS) and the last layer's
-            cross-attention, mean over heads, for each written word (B, T, S).
-        """
-        self.eval()
-        memory, mask, _ = self.encode(src, src_lengths)
-        prefix = torch.full((src.shape[0], 1), Vocab.bos_id, dtype=torch.long, device=src.device)  # (B, 1)
-        done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
-        for _ in range(max_len):
-            logits, weights = self.decode(prefix, memory, mask)  # (B, t, V): only the last row is new
-            token = logits[:, -1].argmax(dim=-1).masked_fill(done, Vocab.pad_id)  # (B,)
-            prefix = torch.cat([prefix, token[:, None]], dim=1)  # (B, t) -> (B, t + 1)
-            done |= token == Vocab.eos_id
-            if bool(done.all()):
-                break
-        cross = weights[-1].cross_attention.mean(dim=1)  # (B, H, T, S) -> (B, T, S)
-        return prefix[:, 1:], cross
 
 
 def build_transformer(d_model: int = 64, num_layers: int = 2, num_heads: int = 4, d_ff: int = 256,

@@ -17,12 +17,13 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from attnkit.transformer.model import TransformerSeq2Seq, build_transformer
 from attnkit.translation.seq2seq import Seq2Seq, build_model, decode_batch, encode_batch
 from attnkit.translation.toy_language import ADJECTIVES, DETERMINERS, NOUNS, alignment
 
 __all__ = ["make_batches", "train", "token_accuracy", "accuracy_by_length", "accuracy_by_position",
            "alignment_agreement", "save_checkpoint",
-           "load_checkpoint", "load_pretrained", "load_control_runs", "CHECKPOINTS", "EPOCHS"]
+           "load_checkpoint", "load_pretrained", "load_control_runs", "build_translator", "CHECKPOINTS", "EPOCHS"]
 
 EPOCHS = 8  # passes over the training pairs, for every shipped checkpoint
 
@@ -31,7 +32,16 @@ CHECKPOINTS: dict[str, tuple[str, int]] = {
     "fixed_128": ("fixed", 128),
     "attention_128": ("attention", 128),
     "fixed_256": ("fixed", 256),
+    "transformer_64": ("transformer", 64),  # lesson 7: 2 + 2 layers, 4 heads, d_ff 256 (build_transformer)
 }
+
+
+def build_translator(kind: str, d_model: int, seed: int = 0, **config) -> Seq2Seq | TransformerSeq2Seq:
+    """A fresh model of any kind in ``CHECKPOINTS``: ``"fixed"``/``"attention"`` GRUs (lessons 1-2)
+    or the ``"transformer"`` (lesson 7); ``config`` holds the other hyper-parameters."""
+    if kind == "transformer":
+        return build_transformer(d_model=d_model, seed=seed, **config)
+    return build_model(kind, d_model, seed=seed, **config)
 
 
 def make_batches(pairs: Sequence[tuple[str, str]], batch_size: int,
@@ -177,22 +187,25 @@ def alignment_agreement(model: Seq2Seq, pairs: Sequence[tuple[str, str]]) -> dic
 _RENAMED = {"hidden_size": "d_model", "embed_dim": "embedding_dim"}
 
 
-def save_checkpoint(model: Seq2Seq, path: str | Path, half: bool = True) -> None:
-    """Write the model's config and weights (as float16 when ``half``, to keep the file small)."""
+def save_checkpoint(model: Seq2Seq | TransformerSeq2Seq, path: str | Path, half: bool = True,
+                    training: dict | None = None) -> None:
+    """Write the model's config and weights (as float16 when ``half``, to keep the file small);
+    ``training`` (epochs, seed, ...) is stored alongside when given, so a test can compare it with
+    the script that made the file."""
     state = {k: v.half() if half and v.is_floating_point() else v for k, v in model.state_dict().items()}
-    torch.save({"config": model.config(), "state_dict": state}, path)
+    torch.save({"config": model.config(), "state_dict": state, **({"training": training} if training else {})}, path)
 
 
-def load_checkpoint(path: str | Path) -> Seq2Seq:
+def load_checkpoint(path: str | Path) -> Seq2Seq | TransformerSeq2Seq:
     """A model from a file written by ``save_checkpoint``, in float32 and eval mode."""
     saved = torch.load(path, map_location="cpu", weights_only=True)
     config = {_RENAMED.get(name, name): value for name, value in saved["config"].items()}
-    model = build_model(**config)
+    model = build_translator(**config)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved["state_dict"].items()})
     return model.eval()
 
 
-def load_pretrained(name: str) -> Seq2Seq:
+def load_pretrained(name: str) -> Seq2Seq | TransformerSeq2Seq:
     """One of the models shipped in ``attnkit/translation/checkpoints`` (see ``CHECKPOINTS``)."""
     if name not in CHECKPOINTS:
         raise ValueError(f"name is {name!r} but expected one of {sorted(CHECKPOINTS)}: "
