@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # JupyterLab refuses to run as root (containers, CI) unless told to.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: install lab lab-instructor test bench bench-grading checkpoints quizzes demo-class clean-notebooks
+.PHONY: install lab lab-instructor test test-fast lint bench bench-grading checkpoints quizzes demo-class clean-notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ lab-instructor: install
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 --basetemp="$$(mktemp -d)/pytest" $(PYTEST_ARGS)
 
+# the inner loop: everything but the notebooks, nbgrader, JupyterLab and the browser (< 60 s)
+test-fast: install
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" --durations=10 --basetemp="$$(mktemp -d)/pytest" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
 bench: install
 	$(BIN)/python benchmarks/bench_attention.py
 	$(BIN)/python benchmarks/bench_parallelism.py
@@ -58,7 +65,8 @@ bench-grading: install
 checkpoints: install
 	$(BIN)/python scripts/make_checkpoints.py
 
-QUIZ_IDS := q1_bottleneck q2_spotlight q3_library q4_qkv_math q5_self_attention q6_multi_head
+# the quiz ids live in attnkit/grading/quizzes.py (one place)
+QUIZ_IDS = $(shell $(BIN)/python -m attnkit.grading.quizzes)
 
 # solutions/ from the readable sources in quizzes_src/, then the student releases in quizzes/
 quizzes: install

@@ -14,7 +14,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from attnkit.grading.course import QUIZ_IDS
+    from attnkit.grading.quizzes import QUIZ_IDS
 
     parser = argparse.ArgumentParser(prog="attnkit", description="attnkit course tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--timeout", type=int, help="seconds per cell (default: nbgrader_config.py's)")
     demo = sub.add_parser("demo-class", help="grade a synthetic class end to end and print the gradebook")
     demo.add_argument("--quiz", nargs="+", default=["q4_qkv_math"], choices=[*QUIZ_IDS, "all"],
-                      help="quizzes to grade (default: q4_qkv_math; 'all' for the six)")
+                      help="quizzes to grade (default: q4_qkv_math; 'all' for every quiz)")
     demo.add_argument("--workdir", help="course directory to build (default: a new temporary folder)")
     sub.add_parser("bugs", help="list the catalogue of typical bugs and their feedback")
     return parser
@@ -39,15 +39,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return selfgrade.main(args.notebook, args.workdir, args.timeout)
     if args.command == "demo-class":
         from attnkit.grading import demo
-        from attnkit.grading.course import QUIZ_IDS
+        from attnkit.grading.quizzes import QUIZ_IDS
 
         quizzes = list(QUIZ_IDS) if "all" in args.quiz else args.quiz
         return demo.main(quizzes, args.workdir)
-    from attnkit.grading.bugs import BUGS
+    from attnkit.grading import bugs
 
-    for bug in BUGS.values():
-        print(f"{bug.id}  ({bug.quiz}, {bug.exercise})\n    {bug.message}\n")
-    return 0
+    return bugs.main([])
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ import pytest
 
 from attnkit import cli
 from attnkit.grading.bugs import BUGS
+from attnkit.grading.quizzes import QUIZ_IDS
 
 
 def test_bugs_lists_the_whole_catalogue(capsys: pytest.CaptureFixture) -> None:
@@ -20,10 +21,19 @@ def test_grade_and_demo_class_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli.main(["grade", "quizzes/q4_qkv_math/q4_qkv_math.ipynb", "--timeout", "5"]) == 0
     assert cli.main(["demo-class", "--quiz", "all"]) == 1
     assert calls[0] == ("grade", ("quizzes/q4_qkv_math/q4_qkv_math.ipynb", None, 5))
-    assert calls[1][1][0] == ["q1_bottleneck", "q2_spotlight", "q3_library", "q4_qkv_math",
-                              "q5_self_attention", "q6_multi_head"]
+    assert calls[1][1][0] == list(QUIZ_IDS) and "q4_qkv_math" in QUIZ_IDS
 
 
 def test_unknown_quiz_is_refused() -> None:
     with pytest.raises(SystemExit):
         cli.main(["demo-class", "--quiz", "q9_nothing"])
+
+
+def test_the_makefile_reads_the_quiz_ids_from_the_registry(capsys: pytest.CaptureFixture) -> None:
+    from pathlib import Path
+
+    from attnkit.grading import quizzes
+
+    assert quizzes.main() == 0 and capsys.readouterr().out.split() == list(QUIZ_IDS)
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    assert "-m attnkit.grading.quizzes" in makefile and "q1_bottleneck" not in makefile

@@ -21,10 +21,12 @@ from typing import Sequence
 
 import nbformat
 
+from attnkit.grading.cells import cells_by_id, grade_id, is_test, points
+from attnkit.grading.quizzes import QUIZ_IDS
+
 __all__ = ["QUIZ_IDS", "REPO_ROOT", "GradedCell", "Result", "nbgrader", "make_course", "submit",
            "autograde", "read_results", "export_csv", "max_scores"]
 
-QUIZ_IDS = ("q1_bottleneck", "q2_spotlight", "q3_library", "q4_qkv_math", "q5_self_attention", "q6_multi_head")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -115,7 +117,7 @@ def read_results(course_dir: Path, quiz: str, students: Sequence[str]) -> dict[s
         for student in students:
             sub = gb.find_submission_notebook(quiz, quiz, student)
             graded = nbformat.read(course_dir / "autograded" / student / quiz / f"{quiz}.ipynb", as_version=4)
-            by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in graded.cells}
+            by_id = cells_by_id(graded)
             cells = [GradedCell(g.name, float(g.score), float(g.max_score), _cell_messages(by_id.get(g.name, {})))
                      for g in sorted(sub.grades, key=lambda g: g.name) if g.max_score]
             results[student] = Result(student, quiz, float(sub.score), float(sub.max_score), cells,
@@ -132,5 +134,4 @@ def export_csv(course_dir: Path, to: str = "grades.csv") -> list[dict[str, str]]
 
 def max_scores(nb: nbformat.NotebookNode) -> dict[str, float]:
     """Points of every autograder test cell of a quiz notebook, by grade_id."""
-    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
-            for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    return {grade_id(c): points(c) for c in nb.cells if is_test(c)}

@@ -13,7 +13,6 @@ The flow is the instructor's (docs/grading.md), in a temporary course directory:
 """
 from __future__ import annotations
 
-import ast
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,9 @@ from typing import Any, Callable, Sequence
 
 import nbformat
 
+from attnkit.grading.answers import answer_cells, answer_key
 from attnkit.grading.bugs import BUGS, bugs_for, inject
+from attnkit.grading.cells import grade_id, is_solution
 from attnkit.grading.course import autograde, export_csv, make_course, max_scores, read_results, submit
 
 __all__ = ["Student", "solution_ids", "with_bugs", "blank", "partial", "catalogued_wrong_answers", "wrong_answers",
@@ -40,13 +41,9 @@ class Student:
     expected_messages: list[str] = field(default_factory=list)
 
 
-def _id(cell: nbformat.NotebookNode) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
 def solution_ids(nb: nbformat.NotebookNode) -> list[str]:
     """The graded solution cells (exercises and answers) in notebook order."""
-    return [_id(c) for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    return [grade_id(c) for c in nb.cells if is_solution(c)]
 
 
 def _lose(nb: nbformat.NotebookNode, solution_cells: Sequence[str]) -> float:
@@ -73,41 +70,28 @@ def partial(quiz: str, sol: nbformat.NotebookNode, release: nbformat.NotebookNod
     ids = solution_ids(sol)
     left = ids[(len(ids) + 1) // 2:]
     nb = nbformat.from_dict(sol)
-    blank_cells = {_id(c): c.source for c in release.cells}
+    blank_cells = {grade_id(c): c.source for c in release.cells}
     for cell in nb.cells:
-        if _id(cell) in left:
-            cell.source = blank_cells[_id(cell)]
+        if grade_id(cell) in left:
+            cell.source = blank_cells[grade_id(cell)]
     return Student(student, quiz, f"partial: left {', '.join(left)} blank", nb, _lose(sol, left))
 
 
 def catalogued_wrong_answers(sol: nbformat.NotebookNode) -> dict[str, tuple[str, Any, str]]:
-    """The first typical wrong answer of each question, read from the solution's hidden tests.
-
-    The answer key is not in the package (a learner could read it there): each question's hidden
-    test passes it, as ``check_choice(answer, question_id, expected=..., wrong={...})`` or
-    ``check_number(...)`` with the same keywords.
+    """The first typical wrong answer of each question, from the answer key in the solution's hidden
+    tests (:func:`attnkit.grading.answers.answer_key`; the key is not in the package).
 
     Returns:
         ``{answer variable: (question id, wrong answer, its message)}`` in notebook order.
     """
-    found = {}
-    for cell in sol.cells:
-        name = _id(cell) or ""
-        if not (cell.cell_type == "code" and name.startswith("test_answer_")):
-            continue
-        for node in ast.walk(ast.parse(cell.source)):
-            keywords = {k.arg: k.value for k in getattr(node, "keywords", [])}
-            if isinstance(node, ast.Call) and "wrong" in keywords:
-                wrong = ast.literal_eval(keywords["wrong"])
-                answer, message = next(iter(wrong.items()))
-                found[name.removeprefix("test_")] = (ast.literal_eval(node.args[1]), answer, message)
-    return found
+    key = {entry["cell"]: (qid, *next(iter(entry["wrong"].items()))) for qid, entry in answer_key(sol).items()}
+    return {cell: key[cell] for cell in answer_cells(sol) if cell in key}
 
 
 def wrong_answers(quiz: str, sol: nbformat.NotebookNode, student: str) -> Student:
     """Every conceptual question answered with its first catalogued wrong answer."""
     nb = nbformat.from_dict(sol)
-    cells = {_id(c): c for c in nb.cells}
+    cells = {grade_id(c): c for c in nb.cells}
     catalogue = catalogued_wrong_answers(sol)
     for name, (_, answer, _) in catalogue.items():
         cells[name].source = f"{name} = {answer!r}"
@@ -135,8 +119,8 @@ def noisy(quiz: str, sol: nbformat.NotebookNode, student: str) -> Student:
     """Correct answers whose functions print to stderr and warn on every call: full marks."""
     nb = nbformat.from_dict(sol)
     for cell in nb.cells:
-        name = _id(cell)
-        if cell.metadata.get("nbgrader", {}).get("solution") and not name.startswith("answer_"):
+        name = grade_id(cell)
+        if is_solution(cell) and not name.startswith("answer_"):
             cell.source += "\n" + _NOISE + f"\n{name} = _noisy({name})\n"
     return Student(student, quiz, "correct, but prints to stderr and warns", nb, _lose(sol, []))
 
@@ -146,7 +130,7 @@ def without_cell(quiz: str, sol: nbformat.NotebookNode, test_id: str, student: s
     """A deleted test cell (nbgrader puts it back and grades it), optionally with a bug it catches."""
     base = with_bugs(quiz, sol, [bug_id], student) if bug_id else Student(student, quiz, "", sol, _lose(sol, []))
     nb = nbformat.from_dict(base.notebook)
-    nb.cells = [c for c in nb.cells if _id(c) != test_id]
+    nb.cells = [c for c in nb.cells if grade_id(c) != test_id]
     return Student(student, quiz, f"deleted {test_id}" + (f", {base.about}" if bug_id else ""), nb,
                    base.expected_score, base.expected_messages)
 
@@ -155,7 +139,7 @@ def looping(quiz: str, sol: nbformat.NotebookNode, exercise: str, student: str) 
     """An infinite loop in one exercise: that exercise scores 0, the others still count."""
     nb = nbformat.from_dict(sol)
     for cell in nb.cells:
-        if _id(cell) == exercise:
+        if grade_id(cell) == exercise:
             signature = cell.source.split("\n", 1)[0]
             cell.source = f"{signature}\n    while True:\n        pass\n"
     return Student(student, quiz, f"infinite loop in {exercise}", nb, _lose(sol, [exercise]))

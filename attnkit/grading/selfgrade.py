@@ -13,7 +13,9 @@ from pathlib import Path
 
 import nbformat
 
-from attnkit.grading.course import QUIZ_IDS, Result, autograde, make_course, read_results, submit
+from attnkit.grading.cells import grade_id
+from attnkit.grading.course import REPO_ROOT, Result, autograde, make_course, read_results, submit
+from attnkit.grading.quizzes import QUIZ_IDS
 
 __all__ = ["grade_notebook", "format_result", "main"]
 
@@ -23,10 +25,10 @@ STUDENT = "learner"
 def _quiz_id(path: Path, nb: nbformat.NotebookNode) -> str:
     if path.stem in QUIZ_IDS:
         return path.stem
-    ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+    ids = {grade_id(c) for c in nb.cells}
     for quiz in QUIZ_IDS:  # a renamed copy: recognise the quiz by its cells
-        source = nbformat.read(Path(__file__).resolve().parents[2] / "solutions" / quiz / f"{quiz}.ipynb", 4)
-        if {c.metadata.get("nbgrader", {}).get("grade_id") for c in source.cells} <= ids | {None}:
+        source = nbformat.read(REPO_ROOT / "solutions" / quiz / f"{quiz}.ipynb", 4)
+        if {grade_id(c) for c in source.cells} <= ids | {None}:
             return quiz
     raise ValueError(f"{path} is not one of the quizzes {', '.join(QUIZ_IDS)}: name it <quiz_id>.ipynb "
                      f"as in quizzes/<quiz_id>/")

@@ -1,0 +1,144 @@
+"""Quiz 6, multi-head attention (torch): split and merge heads, multi-head attention, and an
+attention function run inside the real MiniLM."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+import attnkit
+from attnkit.grading.catalogue import ABC, Bug, Case, Exercise, Question, change
+
+__all__ = ["EXERCISES", "QUESTIONS", "inside_minilm", "MINILM_SENTENCES"]
+
+SDPA_BUILTINS = ("attnkit.scaled_dot_product_attention", "attnkit.attention.scaled_dot_product_attention",
+                 "torch.nn.functional.scaled_dot_product_attention")
+MHA_BUILTINS = ("attnkit.multi_head_attention", "attnkit.heads.multi_head_attention",
+                "attnkit.MultiHeadAttention.forward", "attnkit.heads.MultiHeadAttention.forward",
+                "torch.nn.functional.multi_head_attention_forward", "torch.nn.MultiheadAttention.forward")
+MINILM_SENTENCES = ["The cat sat on the mat.",
+                    "Attention keeps the book open while the decoder writes each word of the translation."]
+
+
+def randn(seed: int, *shape: int) -> np.ndarray:
+    """torch.randn's numbers for a seed, as a float32 numpy array (cases hold plain data)."""
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)).numpy()
+
+
+def split_cases(seed: int) -> list[Case]:
+    x = randn(seed, 2, 5, 12)
+    return [Case(f"x (2, 5, 12), num_heads = {H}", x, H) for H in (3, 4)]
+
+
+def merge_cases(seed: int) -> list[Case]:
+    return [Case("x (2, 3, 5, 4)", randn(seed, 2, 3, 5, 4))]
+
+
+def mha_cases(seed: int) -> list[Case]:
+    g = torch.Generator().manual_seed(seed)
+    D, H = 12, 3
+    query, key = torch.randn(2, 4, D, generator=g).numpy(), torch.randn(2, 6, D, generator=g).numpy()
+    weights = [(torch.randn(D, D, generator=g) / D**0.5).numpy() for _ in range(4)]
+    mask = np.ones((2, 1, 1, 6), dtype=bool)
+    mask[1, ..., 4:] = False  # the second sequence has 2 padding keys
+    return [Case("query (2, 4, 12), key = value (2, 6, 12), 3 heads", query, key, key, H, *weights),
+            Case("the same with a padding mask (2, 1, 1, 6)", query, key, key, H, *weights, mask=mask)]
+
+
+def inside_minilm(attention: Callable[..., Any] | None) -> Callable[[list[str]], np.ndarray]:
+    """What the minilm_attention case calls: MiniLM's sentence embeddings with ``attention`` inside."""
+    from attnkit.transformer.minilm import load_minilm
+
+    model = load_minilm()
+    return lambda batch: model.encode(batch, attention=attention)  # (B, D) unit rows
+
+
+def minilm_cases(seed: int) -> list[Case]:
+    sentences = MINILM_SENTENCES[::-1] if seed % 2 else MINILM_SENTENCES
+    return [Case("a padded batch of two sentences", list(sentences))]
+
+
+MHA = '''
+def multi_head_attention(query, key, value, num_heads, W_q, W_k, W_v, W_o, mask=None):
+    B, L, D = query.shape
+    d_k = D // num_heads
+    q = (query @ W_q).reshape(B, -1, num_heads, d_k).transpose(1, 2)
+    k = (key @ W_k).reshape(B, -1, num_heads, d_k).transpose(1, 2)
+    v = (value @ W_v).reshape(B, -1, num_heads, d_k).transpose(1, 2)
+    scores = q @ k.transpose(-2, -1) / math.sqrt({width})
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)
+    heads = (weights @ v).transpose(1, 2).reshape(B, L, D)
+    return {ret}, weights
+'''
+
+EXERCISES = [
+    Exercise("split_heads", reference=attnkit.split_heads, cases=split_cases, backend="torch", atol=1e-6,
+             forbidden=("attnkit.split_heads", "attnkit.heads.split_heads"), bugs=[
+        Bug("split_heads_no_transpose",
+            "the width was reshaped straight into (B, H, L, d_k): that fills each head with pieces of "
+            "several tokens, while a head must get its own slice of every token's width (all L tokens, "
+            "d_k columns).", '''
+def split_heads(x, num_heads):
+    B, L, D = x.shape
+    return x.reshape(B, num_heads, L, D // num_heads)
+'''),
+    ]),
+    Exercise("merge_heads", reference=attnkit.merge_heads, cases=merge_cases, backend="torch",
+             forbidden=("attnkit.merge_heads", "attnkit.heads.merge_heads"), bugs=[
+        Bug("merge_heads_interleaved",
+            "the heads were merged in the wrong order: head h's d_k columns must end up side by side "
+            "(block h of the width), as split_heads cut them.", '''
+def merge_heads(x):
+    B, H, L, d_k = x.shape
+    return x.permute(0, 2, 3, 1).reshape(B, L, H * d_k)
+'''),
+    ]),
+    Exercise("multi_head_attention", reference=attnkit.multi_head_attention, cases=mha_cases, backend="torch",
+             forbidden=MHA_BUILTINS, builtin_bug="mha_builtin", rtol=1e-4, atol=1e-5,
+             replacements={"split_heads": "attnkit.split_heads", "merge_heads": "attnkit.merge_heads"}, bugs=[
+        Bug("mha_no_output_projection",
+            "the concatenated heads are returned as they are: multi-head attention ends with the output "
+            "projection W_o, which mixes what the heads found.",
+            change(MHA, {}, width="d_k", ret="heads")),
+        Bug("mha_scale_by_d_model",
+            "the scores were scaled with the model width D: each head compares d_k = D / H dimensional "
+            "vectors, so the scale comes from the per-head width.",
+            change(MHA, {}, width="D", ret="heads @ W_o")),
+        Bug("mha_builtin",
+            "this calls a ready-made multi-head attention (attnkit's or torch's): the exercise is to "
+            "project, split, attend, merge and project yourself, so it earns no credit.", '''
+def multi_head_attention(query, key, value, num_heads, W_q, W_k, W_v, W_o, mask=None):
+    import attnkit
+    return attnkit.multi_head_attention(query, key, value, num_heads, W_q, W_k, W_v, W_o, mask=mask)
+'''),
+    ]),
+    # reference None: the adapter runs MiniLM with its own attention (attnkit's) inside
+    Exercise("minilm_attention", reference=None, cases=minilm_cases, adapter=f"{__name__}.inside_minilm",
+             forbidden=SDPA_BUILTINS, builtin_bug="builtin_attention_inside_minilm", rtol=1e-3, atol=1e-4,
+             bugs=[
+        Bug("padding_mask_ignored",
+            "the mask is ignored: in a padded batch the real tokens then attend to [PAD] tokens, and the "
+            "embeddings of shorter sentences change. True in the mask means 'may attend'.", '''
+def minilm_attention(query, key, value, mask=None):
+    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])
+    weights = torch.softmax(scores, dim=-1)
+    return weights @ value, weights
+'''),
+        Bug("builtin_attention_inside_minilm",
+            "this calls a ready-made attention function (attnkit's or torch's): the exercise is to write "
+            "the scores, the mask, the softmax and the weighted sum yourself, so it earns no credit.", '''
+def minilm_attention(query, key, value, mask=None):
+    import attnkit
+    return attnkit.scaled_dot_product_attention(query, key, value, mask=mask)
+'''),
+    ]),
+]
+
+QUESTIONS = [
+    Question("q6_num_heads", "read num_attention_heads in MiniLM's config.json."),
+    Question("q6_head_width", "d_k = D / H, with D = hidden_size in the config (the model width d_model)."),
+    Question("q6_combine_heads", "revisit the last step of multi-head attention.", ABC),
+]
