@@ -1,10 +1,31 @@
-"""Test-wide settings, for the tests and the notebook kernels they start."""
+"""Test-wide settings, for the tests and the notebook kernels they start.
+
+Markers (registered in pyproject.toml): the tests that run a notebook, nbgrader, JupyterLab or a
+browser are marked ``slow`` (and ``lessons``, ``nbgrader``, ``lab`` or ``browser``), so that
+``make test-fast`` (``-m "not slow"``) is the inner loop and ``make test`` still runs everything.
+"""
 import os
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# test file -> what makes it slow
+SLOW_FILES = {"test_quizzes.py": "nbgrader", "test_lab.py": "lab", "test_browser.py": "browser"}
+SLOW_MARKERS = ("lessons", "nbgrader", "lab", "browser")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.suffix == ".ipynb":  # an nbval cell of a lesson
+            item.add_marker(pytest.mark.lessons)
+        elif path.name in SLOW_FILES:
+            item.add_marker(getattr(pytest.mark, SLOW_FILES[path.name]))
+        if any(item.get_closest_marker(m) for m in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -62,7 +62,7 @@ def check_shape(
         raise AttentionShapeError(
             f"{name} must be a numpy array or a torch tensor, but got {type(x).__name__}: "
             f"wrap lists with np.asarray(...) or torch.tensor(...)"
-        ) from None
+        )
     bound = dict(sizes or {})
     given = shape_of(x)
     want = ("...",) * batch_dims + tuple(letters)
@@ -72,7 +72,7 @@ def check_shape(
         raise AttentionShapeError(
             f"{name} has shape {_fmt(given)} but expected {legend}: it needs {rank} dims, "
             f"got {x.ndim}" + (f"; {hint}" if hint else "")
-        ) from None
+        )
     trailing = given[-len(letters):] if letters else ()
     mismatched = []
     for letter, n in zip(letters, trailing):
@@ -85,7 +85,7 @@ def check_shape(
         raise AttentionShapeError(
             f"{name} has shape {_fmt(given)} but expected {legend} = ({', '.join(full)})"
             + (f": {hint}" if hint else f": {', '.join(mismatched)} does not match")
-        ) from None
+        )
     return bound
 
 
@@ -102,7 +102,7 @@ def check_mask(mask: Any, target: Sequence[int], name: str = "mask") -> None:
             f"{name} has dtype {dtype} but expected a boolean mask (True = may attend): "
             f"convert with mask.astype(bool) (numpy) or mask.bool() (torch); float masks of 0/-inf "
             f"are added to scores instead, which attnkit does not do"
-        ) from None
+        )
     given = shape_of(mask)
     ok = len(given) <= len(target) and all(
         g in (1, t) for g, t in zip(reversed(given), reversed(tuple(target)))
@@ -112,7 +112,7 @@ def check_mask(mask: Any, target: Sequence[int], name: str = "mask") -> None:
             f"{name} has shape {_fmt(given)} but expected one broadcastable to (..., L, S) = "
             f"{_fmt(tuple(target))}: rows are queries (L), columns are keys (S); "
             f"use mask[:, None] to add a head dim"
-        ) from None
+        )
 
 
 def check_same_kind(**arrays: Any) -> None:
@@ -131,4 +131,4 @@ def check_same_kind(**arrays: Any) -> None:
         raise AttentionShapeError(
             f"{together} must all be numpy arrays or all torch tensors, but {listed}: "
             f"convert with torch.from_numpy(x) or t.detach().numpy()"
-        ) from None
+        )

@@ -37,7 +37,7 @@ def split_heads(x: Array, num_heads: int) -> Array:
         raise AttentionShapeError(
             f"num_heads={num_heads!r} must be a positive int dividing D = {sizes['D']}: x has shape "
             f"{shape_of(x)} = (B, L, D) and each head gets d_k = D / H columns"
-        ) from None
+        )
     B, L, D = shape_of(x)
     x = x.reshape(B, L, num_heads, D // num_heads)  # (B, L, H*d_k) -> (B, L, H, d_k)
     return x.swapaxes(1, 2)  # (B, L, H, d_k) -> (B, H, L, d_k)

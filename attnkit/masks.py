@@ -40,7 +40,7 @@ def causal_mask(L: int, S: int | None = None) -> np.ndarray:
             raise AttentionShapeError(
                 f"causal_mask's {name} must be a positive int (a sequence length), but got {n!r}: "
                 f"pass x.shape[-2], not the tensor itself"
-            ) from None
+            )
     return np.tril(np.ones((L, S), dtype=bool))  # (L, S)
 
 
@@ -72,5 +72,5 @@ def padding_mask(lengths: Any, S: int) -> Any:
         raise AttentionShapeError(
             f"lengths must lie in 0..S = 0..{S}, but got {lengths.tolist()}: "
             f"S is the padded length, the largest length in the batch or more"
-        ) from None
+        )
     return positions[None, None, :] < lengths[:, None, None]  # (1, 1, S) < (B, 1, 1) -> (B, 1, S)

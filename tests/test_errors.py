@@ -83,7 +83,8 @@ def test_error_message(case):
     with pytest.raises(AttentionShapeError, match=re.escape(message)) as info:
         call()
     assert isinstance(info.value, ValueError), "learners can catch it as a ValueError"
-    assert info.value.__cause__ is None and info.value.__suppress_context__, "raised `from None`: no noise"
+    error = info.value
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__), "no chained noise"
 
 
 def test_errors_survive_python_dash_O():
@@ -96,3 +97,21 @@ def test_errors_survive_python_dash_O():
             "except attnkit.AttentionShapeError as e:\n    print('caught', e)\n")
     out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.startswith("caught key has shape (7, 4)")
+
+
+def test_raise_from_none_only_inside_except():
+    """``raise ... from None`` hides an exception being handled; outside ``except`` it only hides a
+    caller's, which a learner may need to see."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "attnkit"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        handlers = [h for h in ast.walk(tree) if isinstance(h, ast.ExceptHandler)]
+        inside = {id(n) for h in handlers for n in ast.walk(h)}
+        found += [f"{path.relative_to(root)}:{n.lineno}" for n in ast.walk(tree)
+                  if isinstance(n, ast.Raise) and isinstance(n.cause, ast.Constant) and n.cause.value is None
+                  and id(n) not in inside]
+    assert not found, f"raise ... from None outside an except block: {found}"

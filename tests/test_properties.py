@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from attnkit import scaled_dot_product_attention, softmax
+from attnkit import merge_heads, scaled_dot_product_attention, softmax, split_heads
 
 dims = st.integers(1, 6)
 finite = st.floats(-10, 10, allow_nan=False, width=64)
@@ -66,3 +66,34 @@ def test_numpy_and_torch_agree(args):
     out_t, w_t = scaled_dot_product_attention(*map(torch.from_numpy, (q, k, v)), mask=torch.from_numpy(mask))
     np.testing.assert_allclose(out_t.numpy(), out, atol=1e-12)
     np.testing.assert_allclose(w_t.numpy(), w, atol=1e-12)
+
+
+@st.composite
+def heads_input(draw):
+    B, L, H, d_k = draw(st.integers(1, 3)), draw(dims), draw(st.integers(1, 4)), draw(dims)
+    return draw(arrays(np.float64, (B, L, H * d_k), elements=finite)), H
+
+
+@settings(max_examples=60, deadline=None)
+@given(heads_input(), st.booleans())
+def test_merge_heads_undoes_split_heads_and_head_h_holds_block_h(args, as_torch):
+    x, H = args
+    x = torch.from_numpy(x) if as_torch else x
+    heads = split_heads(x, H)
+    B, L, D = x.shape
+    assert tuple(heads.shape) == (B, H, L, D // H)
+    for h in range(H):  # head h is block h of every token's width, untouched
+        np.testing.assert_array_equal(np.asarray(heads[:, h]), np.asarray(x[..., h * (D // H):(h + 1) * (D // H)]))
+    merged = merge_heads(heads)
+    assert type(merged) is type(x)
+    np.testing.assert_array_equal(np.asarray(merged), np.asarray(x))
+
+
+@settings(max_examples=40, deadline=None)
+@given(heads_input())
+def test_split_heads_agrees_with_torch_view_transpose(args):
+    """The oracle: nn.MultiheadAttention's own reshape, (B, L, H*d_k) -> (B, L, H, d_k) -> (B, H, L, d_k)."""
+    x, H = args
+    t = torch.from_numpy(x)
+    B, L, D = t.shape
+    torch.testing.assert_close(split_heads(t, H), t.view(B, L, H, D // H).transpose(1, 2))

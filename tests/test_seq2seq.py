@@ -94,16 +94,33 @@ def test_greedy_decode_returns_words_and_one_weight_row_per_word():
     np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-5)
 
 
-def test_decode_batch_stops_and_pads_after_eos():
+def test_decode_batch_stops_and_pads_after_eos(monkeypatch):
+    """Rows write EOS at different steps (forced: an untrained model rarely writes it): after its
+    EOS a row holds PAD, and decoding stops once every row has written EOS, before max_len."""
     model = build_model("attention", d_model=16, embedding_dim=8)
+    eos, pad = model.tgt_vocab.eos_id, model.tgt_vocab.pad_id
     src, src_lengths = encode_batch(SENTENCES, model.src_vocab)
+    eos_step = [1, 3, 0]  # row b writes EOS at step eos_step[b]
+    real_step, steps = model.decoder.step, []
+
+    def step(*args, **kwargs):
+        logits, state, weights = real_step(*args, **kwargs)
+        logits = logits.clone()
+        logits[:, eos] = -1e9  # no EOS except where forced: after it, only the padding rule writes PAD
+        for row, at in enumerate(eos_step):
+            if len(steps) == at:
+                logits[row, eos] = 1e9
+        steps.append(len(steps))
+        return logits, state, weights
+
+    monkeypatch.setattr(model.decoder, "step", step)
     tokens, weights = decode_batch(model, src, src_lengths, max_len=7)
-    assert tokens.shape[0] == 3 and tokens.shape[1] <= 7
+    assert tokens.shape == (3, max(eos_step) + 1), "decoding stops at the step the last row writes EOS"
     assert weights.shape == (*tokens.shape, src.shape[1])
-    for row in tokens.tolist():
-        if model.tgt_vocab.eos_id in row:
-            after = row[row.index(model.tgt_vocab.eos_id) + 1:]
-            assert all(t == model.tgt_vocab.pad_id for t in after)
+    for row, at in zip(tokens.tolist(), eos_step):
+        assert row[at] == eos and eos not in row[:at], row
+        assert row[at + 1:] == [pad] * (len(row) - at - 1), f"after EOS only PAD: {row}"
+        assert pad not in row[:at], row
 
 
 def test_summary_vectors_are_the_encoders_final_state():

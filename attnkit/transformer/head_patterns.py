@@ -67,7 +67,7 @@ def pattern_scores(maps: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
             raise AttentionShapeError(
                 f"maps[{i}] has shape {tuple(weights.shape)} but expected (layers, H, L, L) with "
                 f"L >= 3: self-attention is square and needs [CLS], a word and [SEP]"
-            ) from None
+            )
         per_sentence.append(_sentence_scores(np.asarray(weights)))
     return {p: np.mean([s[p] for s in per_sentence], axis=0) for p in PATTERNS}
 

@@ -95,7 +95,7 @@ def _translate(words: list[str]) -> tuple[list[str], list[int]]:
                 raise UnknownWordError(
                     f"sentence has {' '.join(words[i:j])!r} followed by {found!r} but expected a "
                     f"noun: a determiner and adjectives must end in one of {sorted(NOUNS)[:5]}..."
-                ) from None
+                )
             noun, gender = NOUNS[words[j]]
             g = 0 if gender == "m" else 1
             first_adjective = i
@@ -116,12 +116,12 @@ def _translate(words: list[str]) -> tuple[list[str], list[int]]:
             raise UnknownWordError(
                 f"sentence has the noun {word!r} at position {i} without a determiner: "
                 f"write e.g. 'the {word}'"
-            ) from None
+            )
         else:
             raise UnknownWordError(
                 f"sentence has the word {word!r}, which is not in the toy vocabulary: "
                 f"see attnkit.translation.toy_language.NOUNS, VERBS, ADJECTIVES, ..."
-            ) from None
+            )
     return out, source
 
 
@@ -285,7 +285,7 @@ class Vocab:
             raise UnknownWordError(
                 f"sentence has {unknown!r}, not in this vocabulary of {len(self)} words: "
                 f"use words from the toy language (e.g. {self.itos[3:8]})"
-            ) from None
+            )
         return [self.stoi[w] for w in words] + ([self.eos_id] if add_eos else [])
 
     def decode(self, ids: Sequence[int]) -> list[str]:
