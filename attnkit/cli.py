@@ -1,6 +1,8 @@
 """The ``attnkit`` command.
 
-    attnkit grade quizzes/q4_qkv_math/q4_qkv_math.ipynb   # grade yourself with nbgrader
+    attnkit grade quizzes/q4_qkv_math/q4_qkv_math.ipynb   # grade yourself (sandboxed, judged outside)
+    attnkit grade-class q4_qkv_math --workers 2           # instructor: grade submitted/ in parallel
+    attnkit bundle [--out dist/attnkit-course.tar.gz]     # instructor: what a class receives
     attnkit demo-class [--quiz q4_qkv_math ...]           # a synthetic class, graded end to end
     attnkit bugs                                          # the catalogue of typical bugs
 """
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["main"]
 
@@ -18,10 +20,23 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="attnkit", description="attnkit course tools")
     sub = parser.add_subparsers(dest="command", required=True)
-    grade = sub.add_parser("grade", help="autograde your quiz notebook with nbgrader and print the feedback")
+    grade = sub.add_parser("grade", help="grade your quiz notebook (as nbgrader would) and print the feedback")
     grade.add_argument("notebook", help="e.g. quizzes/q4_qkv_math/q4_qkv_math.ipynb")
-    grade.add_argument("--workdir", help="course directory to build (default: a new temporary folder)")
+    grade.add_argument("--workdir", help="folder for the feedback page (default: a new temporary folder)")
     grade.add_argument("--timeout", type=int, help="seconds per cell (default: nbgrader_config.py's)")
+    grade.add_argument("--allow-unsandboxed", action="store_true",
+                       help="grade even where bubblewrap cannot run (says so loudly)")
+    klass = sub.add_parser("grade-class", help="instructor: autograde every submission of a quiz in parallel "
+                                               "into nbgrader's gradebook, with feedback, export and statuses")
+    klass.add_argument("quiz", choices=QUIZ_IDS)
+    klass.add_argument("--course", default=".", help="nbgrader course directory (default: the current one)")
+    klass.add_argument("--workers", type=int, default=2, help="parallel graders (default: 2)")
+    klass.add_argument("--timeout", type=int, help="seconds per cell (default: nbgrader_config.py's)")
+    klass.add_argument("--allow-unsandboxed", action="store_true",
+                       help="grade even where bubblewrap cannot run (says so loudly)")
+    pack = sub.add_parser("bundle", help="instructor: build what a class receives (no solutions, hidden tests "
+                                         "or answer key)")
+    pack.add_argument("--out", default="dist/attnkit-course.tar.gz")
     demo = sub.add_parser("demo-class", help="grade a synthetic class end to end and print the gradebook")
     demo.add_argument("--quiz", nargs="+", default=["q4_qkv_math"], choices=[*QUIZ_IDS, "all"],
                       help="quizzes to grade (default: q4_qkv_math; 'all' for every quiz)")
@@ -33,10 +48,24 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``attnkit`` (``[project.scripts] attnkit = "attnkit.cli:main"``)."""
     args = _parser().parse_args(argv)
+    if args.command in ("grade", "grade-class") and args.allow_unsandboxed:
+        import os
+
+        from attnkit.grading.sandbox import UNSANDBOXED_ENV
+
+        os.environ[UNSANDBOXED_ENV] = "1"
     if args.command == "grade":
         from attnkit.grading import selfgrade
 
         return selfgrade.main(args.notebook, args.workdir, args.timeout)
+    if args.command == "grade-class":
+        from attnkit.grading import classgrade
+
+        return classgrade.main(args.quiz, args.course, args.workers, args.timeout, args.allow_unsandboxed)
+    if args.command == "bundle":
+        from attnkit.grading import bundle
+
+        return bundle.main(args.out)
     if args.command == "demo-class":
         from attnkit.grading import demo
         from attnkit.grading.quizzes import QUIZ_IDS

@@ -1,27 +1,43 @@
-"""How long grading takes: per submission, for the demo class, for self-grading, per quiz solution.
+"""How long grading a class takes: plain serial nbgrader next to ``attnkit grade-class``, one run.
 
-Measured side by side in one run, in a temporary course directory:
+Two identical course directories get the same class of N submissions (default 40) of one quiz,
+built from the adversarial corpus's quick submissions (honest, blank, buggy, tampering; the
+hanging ones are left out so that the time limit does not dominate). Then, side by side:
 
-* batch: one ``nbgrader autograde <quiz>`` for the whole demo class (what the demo and tests do);
-* serial: plain nbgrader, one ``nbgrader autograde <quiz> --student <id>`` call per submission;
-* the whole demo flow (generate, autograde, feedback, export) and one ``attnkit grade``;
-* each solution notebook executed top to bottom in a fresh kernel (hidden tests included).
+* serial: ``nbgrader autograde <quiz>`` (one call, students one after the other: nbgrader's own
+  loop, with this course's sandboxed judge), then ``nbgrader generate_feedback`` and
+  ``nbgrader export``: the instructor's plain workflow;
+* optionally (``--per-student``) one ``nbgrader autograde --student <id>`` call per submission;
+* ``attnkit grade-class <quiz> --workers W`` (autograde, feedback, export, statuses);
+* ``attnkit grade <notebook>`` of one notebook, end to end, as a learner runs it.
 
-Run: ``.venv/bin/python benchmarks/bench_grading.py [--quiz q4_qkv_math]``.
+It prints seconds per submission and the ratio, checks that both gradebooks hold identical
+grades, and prints the machine's load (other processes share these cores).
+
+Run: ``.venv/bin/python benchmarks/bench_grading.py [--students 40] [--workers 2]``.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
-from attnkit.grading.course import QUIZ_IDS, REPO_ROOT, autograde, export_csv, make_course, nbgrader, submit
-from attnkit.grading.demo import demo_class
-from attnkit.grading.selfgrade import grade_notebook
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from adversarial.corpus import ENTRIES, QUIZ, build, honest_notebook  # noqa: E402
+
+from attnkit.grading import classgrade  # noqa: E402
+from attnkit.grading.course import make_course, nbgrader  # noqa: E402
+
+QUICK = [e for e in ENTRIES if e.status not in ("timed out", "malformed", "renamed")
+         and e.name not in ("memory_hog", "leftover_processes", "torch_internal", "softmax_alias", "network")]
 
 
 def _seconds(fn) -> float:
@@ -30,58 +46,66 @@ def _seconds(fn) -> float:
     return time.perf_counter() - start
 
 
-def solution_run_time(quiz: str) -> float:
-    """Seconds to execute the instructor copy (solutions and hidden tests) in a fresh kernel."""
-    nb = nbformat.read(REPO_ROOT / "solutions" / quiz / f"{quiz}.ipynb", as_version=4)
-    client = NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(REPO_ROOT)}})
-    return _seconds(client.execute)
+def _scores(course: Path) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return {s.student.id: float(s.score) for s in gb.assignment_submissions(QUIZ)}
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    top = subprocess.run(["ps", "-eo", "pcpu,comm", "--sort=-pcpu"], capture_output=True, text=True).stdout
+    busy = [" ".join(line.split()[1:]) for line in top.splitlines()[1:6] if float(line.split()[0]) > 20]
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min); busiest: {', '.join(busy) or 'none'}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quiz", default="q4_qkv_math", choices=QUIZ_IDS)
-    quiz = parser.parse_args().quiz
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--per-student", action="store_true", help="also time one nbgrader call per student")
+    args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="attnkit-bench-grading-"))
+    print(f"before: {_load()}")
+    courses = {}
+    for name in ("serial", "class"):
+        course = make_course(work / name, [QUIZ])
+        release = nbformat.read(course / "quizzes" / QUIZ / f"{QUIZ}.ipynb", as_version=4)
+        honest = honest_notebook(release, nbformat.read(REPO / "solutions" / QUIZ / f"{QUIZ}.ipynb", as_version=4))
+        for i in range(args.students):
+            entry = QUICK[i % len(QUICK)]
+            build(entry, honest, course / "submitted" / f"s{i:02d}_{entry.name}" / QUIZ, canary=work / "CANARY",
+                  course=course, port=9)
+        courses[name] = course
+    n = args.students
 
-    course = work / "course"
-    t_generate = _seconds(lambda: make_course(course, [quiz]))
-    students = demo_class(course, quiz)
-    for s in students:
-        submit(course, s.id, quiz, s.notebook)
-    n = len(students)
-    t_batch = _seconds(lambda: nbgrader(["autograde", quiz, "--force"], course))
-    t_serial = _seconds(lambda: [nbgrader(["autograde", quiz, "--student", s.id, "--force"], course)
-                                 for s in students])
-    t_feedback = _seconds(lambda: nbgrader(["generate_feedback", quiz, "--force"], course))
-    t_export = _seconds(lambda: export_csv(course))
+    def serial() -> None:
+        nbgrader(["autograde", QUIZ, "--force"], courses["serial"], check=False)
+        nbgrader(["generate_feedback", QUIZ, "--force"], courses["serial"], check=False)
+        nbgrader(["export", "--to=grades.csv"], courses["serial"])
 
-    flow = work / "flow"
-
-    def whole_flow() -> None:
-        make_course(flow, [quiz])
-        for s in demo_class(flow, quiz):
-            submit(flow, s.id, quiz, s.notebook)
-        autograde(flow, [quiz])
-        export_csv(flow)
-
-    t_flow = _seconds(whole_flow)
-    mine = work / f"{quiz}.ipynb"
-    nbformat.write(students[0].notebook, mine)
-    t_self = _seconds(lambda: grade_notebook(mine, workdir=work / "self"))
-
-    print(f"quiz {quiz}, demo class of {n} submissions, course in {work}")
-    print(f"  generate_assignment                      {t_generate:7.1f} s")
-    print(f"  autograde, batch (one call)              {t_batch:7.1f} s   {t_batch / n:5.2f} s/submission")
-    print(f"  autograde, plain serial (call/student)   {t_serial:7.1f} s   {t_serial / n:5.2f} s/submission"
-          f"   serial/batch = {t_serial / t_batch:.2f}")
-    print(f"  generate_feedback                        {t_feedback:7.1f} s   {t_feedback / n:5.2f} s/submission")
-    print(f"  export CSV                               {t_export:7.1f} s")
-    print(f"  demo class, whole flow                   {t_flow:7.1f} s")
-    print(f"  attnkit grade (one notebook, end to end) {t_self:7.1f} s")
-    print("solution notebooks in a fresh kernel (must be <= 30 s each):")
-    for q in QUIZ_IDS:
-        print(f"  {q:20} {solution_run_time(q):6.1f} s")
+    t_serial = _seconds(serial)
+    t_class = _seconds(lambda: classgrade.grade_class(QUIZ, courses["class"], workers=args.workers))
+    same = _scores(courses["serial"]) == _scores(courses["class"])
+    students = sorted(p.name for p in (courses["serial"] / "submitted").iterdir())
+    t_per = None
+    if args.per_student:
+        t_per = _seconds(lambda: [nbgrader(["autograde", QUIZ, "--student", s, "--force"], courses["serial"],
+                                           check=False) for s in students])
+    one = courses["class"] / "submitted" / students[0] / QUIZ / f"{QUIZ}.ipynb"
+    t_self = _seconds(lambda: subprocess.run([str(Path(sys.executable).parent / "attnkit"), "grade", str(one)],
+                                             capture_output=True))
+    print(f"quiz {QUIZ}: {n} submissions, course directories in {work}")
+    print(f"  serial nbgrader (autograde + feedback + export)  {t_serial:7.1f} s  {t_serial / n:5.2f} s/submission")
+    if t_per is not None:
+        print(f"  nbgrader autograde --student, one call each      {t_per:7.1f} s  {t_per / n:5.2f} s/submission")
+    print(f"  attnkit grade-class --workers {args.workers} (same steps)     {t_class:7.1f} s  "
+          f"{t_class / n:5.2f} s/submission")
+    print(f"  throughput ratio grade-class / serial nbgrader   {t_serial / t_class:7.2f} x")
+    print(f"  identical grades in both gradebooks: {same}")
+    print(f"  attnkit grade, one notebook end to end           {t_self:7.1f} s")
+    print(f"after: {_load()}")
 
 
 if __name__ == "__main__":

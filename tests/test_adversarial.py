@@ -160,7 +160,7 @@ def test_attnkit_grade(corpus, name: str, tmp_path: Path) -> None:
     entry = BY_NAME[name]
     path = corpus["courses"]["class"] / "submitted" / name / QUIZ / entry.filename
     if entry.status == "malformed":
-        with pytest.raises(Exception):
+        with pytest.raises(nbformat.reader.NotJSONError):
             nbformat.read(path, as_version=4)
         return
     result, judged, hidden = grade_notebook(path, QUIZ, workdir=tmp_path, timeout=TIMEOUT, feedback=False)

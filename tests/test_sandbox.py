@@ -150,3 +150,16 @@ def test_the_class_bundle_has_no_solution_hidden_test_or_answer_key(tmp_path: Pa
     hidden_line = sorted(secrets["hidden"])[0]
     leaked = dict(files, **{"docs/leak.md": f"look:\n{hidden_line}\n".encode()})
     assert any("docs/leak.md" in p for p in bundle.check_bundle(leaked, secrets))
+
+
+def test_grade_class_and_bundle_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from attnkit import cli
+    from attnkit.grading import bundle as bundle_module
+    from attnkit.grading import classgrade
+
+    calls = []
+    monkeypatch.setattr(classgrade, "main", lambda *args: calls.append(("class", args)) or 0)
+    monkeypatch.setattr(bundle_module, "main", lambda *args: calls.append(("bundle", args)) or 0)
+    assert cli.main(["grade-class", "q4_qkv_math", "--workers", "3", "--course", "here", "--timeout", "9"]) == 0
+    assert cli.main(["bundle", "--out", "x.tar.gz"]) == 0
+    assert calls == [("class", ("q4_qkv_math", "here", 3, 9, False)), ("bundle", ("x.tar.gz",))]

@@ -24,9 +24,10 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import nbformat
 
@@ -62,7 +63,8 @@ def triage(course: Path, quiz: str, students: Sequence[str]) -> list[Triaged]:
             if not isinstance(nb.cells, list):
                 raise ValueError("no cells")
         except Exception as exc:  # any unreadable file: malformed, never run
-            out.append(Triaged(student, ["malformed", f"not a valid notebook: {type(exc).__name__}: {exc}"[:300]], False))
+            why = f"not a valid notebook: {type(exc).__name__}: {exc}"[:300]
+            out.append(Triaged(student, ["malformed", why], False))
             continue
         out.append(Triaged(student, notes, True))
     return out
@@ -163,6 +165,7 @@ def grade_class(quiz: str, course_dir: str | Path = ".", workers: int = 2, timeo
     runnable = [t.student for t in triaged if t.ok]
     # warm the parent: every worker inherits nbgrader, torch and the checks already imported
     import nbgrader.apps  # noqa: F401
+
     from attnkit.grading import checks, engine  # noqa: F401
 
     outcomes: dict[str, dict[str, Any]] = {}

@@ -24,7 +24,6 @@ import contextlib
 import csv
 import difflib
 import fcntl
-import inspect
 import io
 import json
 import os
@@ -34,9 +33,10 @@ import tempfile
 import time
 import tokenize
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 import numpy as np
@@ -147,7 +147,8 @@ class Session:
         try:
             if fn is None:
                 raise NameError(f"{request.get('name')} is not a helper of this exercise")
-            value = fn(*runner.decode(request["args"], arrays, torch), **runner.decode(request["kwargs"], arrays, torch))
+            args = runner.decode(request["args"], arrays, torch)
+            value = fn(*args, **runner.decode(request["kwargs"], arrays, torch))
             message = {"ok": True, "value": runner.encode(value, out)}
         except Exception as exc:
             message, out = {"ok": False, "message": f"{type(exc).__name__}: {exc}"}, []
@@ -217,7 +218,7 @@ class RemoteFunction:
         self.__name__ = self.__qualname__ = name
         self.__globals__: dict[str, Any] = {}
 
-    def configured(self, forbidden: Any = ()) -> "RemoteFunction":
+    def configured(self, forbidden: Any = ()) -> RemoteFunction:
         return RemoteFunction(self.session, self.name, tuple(forbidden or ()))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -307,7 +308,8 @@ def _patched_checks() -> Callable[[], None]:
 
 _SUSPICIOUS_ATTRS = {
     "modules": "sys.modules", "input_transformers_post": "IPython input transformers",
-    "input_transformers_cleanup": "IPython input transformers", "input_transformer_manager": "IPython input transformers",
+    "input_transformers_cleanup": "IPython input transformers",
+    "input_transformer_manager": "IPython input transformers",
     "ast_transformers": "IPython AST transformers", "register_magic_function": "registers magics",
     "setprofile": "changes the profiler", "settrace": "changes the tracer", "__code__": "replaces function code",
     "get_objects": "walks the garbage collector", "get_referrers": "walks the garbage collector",
@@ -355,8 +357,9 @@ def static_flags(sources: list[tuple[int, str]]) -> list[str]:
                         flags.append(f"{line}: patches a library ({ast.unparse(target)[:80]} = ...)")
             elif isinstance(node, ast.Call):
                 name = ast.unparse(node.func)
-                if name in ("setattr", "delattr") and node.args and isinstance(node.args[0], (ast.Name, ast.Attribute)) \
-                        and ast.unparse(node.args[0]).split(".")[0] in _PATCHABLE:
+                first = node.args[0] if node.args else None
+                if name in ("setattr", "delattr") and isinstance(first, (ast.Name, ast.Attribute)) \
+                        and ast.unparse(first).split(".")[0] in _PATCHABLE:
                     flags.append(f"{line}: patches a library ({name}({ast.unparse(node.args[0])}, ...))")
                 elif name in ("open", "io.open", "os.open", "Path", "pathlib.Path", "os.listdir", "os.scandir",
                               "os.walk", "glob.glob", "sqlite3.connect", "shutil.copy", "os.remove") and node.args:
@@ -418,7 +421,8 @@ def copy_flags(sources: list[tuple[int, str]], threshold: float = 0.85) -> list[
     flags = []
     for index, source in sources:
         try:
-            tree = ast.parse("\n".join(l for l in source.splitlines() if not l.lstrip().startswith(("%", "!"))))
+            tree = ast.parse("\n".join(line for line in source.splitlines()
+                                       if not line.lstrip().startswith(("%", "!"))))
         except SyntaxError:
             continue
         for node in ast.walk(tree):

@@ -1,20 +1,21 @@
-"""Grade your own quiz with the real nbgrader: ``attnkit grade quizzes/q4_qkv_math/q4_qkv_math.ipynb``.
+"""Grade your own quiz: ``attnkit grade quizzes/q4_qkv_math/q4_qkv_math.ipynb`` (a few seconds).
 
-The command makes a temporary course directory, generates the quiz there from ``solutions/``
-(nbgrader needs the instructor copy to restore the test cells and run the hidden tests), places
-your notebook as student ``learner``'s submission, runs ``nbgrader autograde`` and
-``nbgrader generate_feedback``, and prints the points per question, each failing check's message,
-and the path of the feedback HTML. Your notebook is only read, never changed.
+The command does in one process what ``nbgrader autograde`` does with this course's configuration
+(see :mod:`attnkit.grading.selfjudge`): the test cells are restored from the instructor's copy in
+``solutions/`` (hidden tests included; a class bundle has no ``solutions/``, and then only the
+visible tests run and the report says so), your notebook runs in the grading sandbox, the test
+cells are judged outside it, and it prints the points per question, each failing check's message,
+the status (and any flags) and the path of the feedback HTML. Your notebook is only read, never
+changed. The grades are those ``nbgrader autograde`` and ``attnkit grade-class`` give.
 """
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import nbformat
 
 from attnkit.grading.cells import grade_id
-from attnkit.grading.course import REPO_ROOT, Result, autograde, make_course, read_results, submit
+from attnkit.grading.course import REPO_ROOT, Result
 from attnkit.grading.quizzes import QUIZ_IDS
 
 __all__ = ["grade_notebook", "format_result", "main"]
@@ -26,8 +27,10 @@ def _quiz_id(path: Path, nb: nbformat.NotebookNode) -> str:
     if path.stem in QUIZ_IDS:
         return path.stem
     ids = {grade_id(c) for c in nb.cells}
+    from attnkit.grading.selfjudge import source_notebook
+
     for quiz in QUIZ_IDS:  # a renamed copy: recognise the quiz by its cells
-        source = nbformat.read(REPO_ROOT / "solutions" / quiz / f"{quiz}.ipynb", 4)
+        source, _ = source_notebook(quiz, REPO_ROOT)
         if {grade_id(c) for c in source.cells} <= ids | {None}:
             return quiz
     raise ValueError(f"{path} is not one of the quizzes {', '.join(QUIZ_IDS)}: name it <quiz_id>.ipynb "
@@ -35,25 +38,26 @@ def _quiz_id(path: Path, nb: nbformat.NotebookNode) -> str:
 
 
 def grade_notebook(path: str | Path, workdir: str | Path | None = None, timeout: int | None = None) -> Result:
-    """Autograde one learner notebook with nbgrader in a temporary course directory.
+    """Grade one learner notebook: sandboxed run, test cells judged outside it.
 
     Args:
         path: the learner's quiz notebook.
-        workdir: where to build the course directory; a new temporary folder if None (kept, so the
+        workdir: where to write the feedback page; a new temporary folder if None (kept, so the
             feedback HTML stays readable).
-        timeout: seconds per cell; nbgrader_config.py's value if None.
+        timeout: seconds per cell; 60 (nbgrader_config.py's) if None.
 
     Returns:
-        The graded submission: total and per-cell scores, messages, the feedback HTML path.
+        The graded submission: total and per-cell scores, messages, the feedback HTML path, and
+        (as attributes) ``status``, ``flags`` and ``hidden_tests`` (whether the hidden tests ran).
     """
+    from attnkit.grading import selfjudge
+
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     quiz = _quiz_id(path, nb)
-    course_dir = Path(workdir or tempfile.mkdtemp(prefix=f"attnkit-grade-{quiz}-"))
-    make_course(course_dir, [quiz])
-    submit(course_dir, STUDENT, quiz, nb)
-    autograde(course_dir, [quiz], timeout=timeout)
-    return read_results(course_dir, quiz, [STUDENT])[STUDENT]
+    result, judged, hidden = selfjudge.grade_notebook(path, quiz, workdir, timeout or 60, REPO_ROOT)
+    result.status, result.flags, result.hidden_tests = judged.status, judged.flags, hidden
+    return result
 
 
 def format_result(result: Result) -> str:
@@ -63,6 +67,13 @@ def format_result(result: Result) -> str:
         mark = "ok " if cell.score == cell.max_score else "-- "
         lines.append(f"  {mark}{cell.grade_id:34} {cell.score:g} / {cell.max_score:g}")
         lines.extend(f"        {message}" for message in cell.messages)
+    status = getattr(result, "status", None)
+    if status:
+        lines += ["", f"status: {status}"]
+        lines += [f"  flag: {flag}" for flag in getattr(result, "flags", [])]
+    if getattr(result, "hidden_tests", True) is False:
+        lines += ["", "visible tests only (this copy has no solutions/): your instructor's grade also runs "
+                      "hidden tests"]
     lines += ["", f"feedback: {result.feedback_html}"]
     return "\n".join(lines)
 

@@ -41,7 +41,8 @@ def source_notebook(quiz: str, root: Path = REPO_ROOT) -> tuple[nbformat.Noteboo
     raise FileNotFoundError(f"neither solutions/{quiz} nor quizzes/{quiz} exists under {root}")
 
 
-def restore_cells(learner: nbformat.NotebookNode, source: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
+def restore_cells(learner: nbformat.NotebookNode,
+                  source: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
     """The notebook nbgrader would grade: the source's cells in the source's order, the learner's
     solution cells in place of the source's, and the learner's own extra cells after the cell they
     followed. Returns it and what had to be restored."""
@@ -76,7 +77,7 @@ def restore_cells(learner: nbformat.NotebookNode, source: nbformat.NotebookNode)
             if mine is None and grade_id and meta.get("grade") and not meta.get("solution"):
                 notes.append(f"test cell {grade_id} deleted")
             elif mine is not None and meta.get("grade") and not meta.get("solution") \
-                    and mine.source.strip() != _visible(cell.source).strip() and mine.source.strip() != cell.source.strip():
+                    and mine.source.strip() not in (_visible(cell.source).strip(), cell.source.strip()):
                 notes.append(f"test cell {grade_id} edited")
             if meta.get("solution") and mine is None:
                 cell = nbformat.from_dict({**cell, "source": "raise NotImplementedError()"})

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import nbformat
 
@@ -117,7 +117,8 @@ _sm = Fn.softmax
 def softmax(x, axis=-1):
     return _sm(torch.from_numpy(np.asarray(x, dtype=float)), dim=axis).numpy()
 '''
-SDPA_COPIED = '''from attnkit.attention import _check_qkv, dot_product_scores, check_mask, shape_of, bk, math, softmax as _softmax
+SDPA_COPIED = '''from attnkit.attention import _check_qkv, dot_product_scores, check_mask, shape_of, bk, math
+from attnkit.attention import softmax as _softmax
 def scaled_dot_product_attention(query, key, value, mask=None, scale=None):
     _check_qkv(query, key, value)
     scores = dot_product_scores(query, key, scale)  # (..., L, S)
@@ -261,9 +262,8 @@ def scaled_dot_product_attention(query, key, value, mask=None):
 '''), 5, "timed out"),
     Entry("exits_kernel", "ends the kernel (os._exit)", _append("answer_softmax_axis", "import os\nos._exit(0)"),
           7, "crashed"),
-    Entry("kills_itself", "kills its own process (SIGKILL)", _append("answer_scale_divisor",
-                                                                     "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
-          8, "crashed"),
+    Entry("kills_itself", "kills its own process (SIGKILL)",
+          _append("answer_scale_divisor", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"), 8, "crashed"),
     Entry("memory_hog", "allocates far more memory than allowed", _append("answer_scale_divisor", '''
 try:
     hog = np.ones(1 << 37)
