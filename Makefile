@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # JupyterLab refuses to run as root (containers, CI) unless told to.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: install lab lab-instructor test test-fast lint bench bench-grading checkpoints quizzes demo-class clean-notebooks
+.PHONY: install sandbox lab lab-instructor test test-fast lint bench bench-grading checkpoints quizzes demo-class bundle clean-notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && apt-get install -y -qq chromium \
 		|| echo 'WARNING: chromium could not be installed: the browser tests will skip (fail on CI)'; fi
+	$(MAKE) --no-print-directory sandbox
 	touch $@
+
+# Grading runs every notebook in a bubblewrap sandbox (attnkit/grading/sandbox.py) and refuses
+# without one. As root on Debian/Ubuntu, install bubblewrap (and util-linux's setpriv/prlimit) when
+# missing; the sandbox user is uid/gid 65534 (nobody/nogroup), present on every Debian system.
+sandbox:
+	@if ! command -v bwrap >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq bubblewrap util-linux \
+		|| echo 'WARNING: bubblewrap could not be installed: grading will refuse to run'; fi
+	@command -v bwrap >/dev/null || echo 'WARNING: no bwrap: grading refuses (apt-get install -y bubblewrap as root)'
 
 install: $(STAMP)
 
@@ -75,6 +85,10 @@ quizzes: install
 
 demo-class: install
 	$(BIN)/attnkit demo-class
+
+# what a class receives: lessons, releases, the package; no solutions, hidden tests or answer key
+bundle: install
+	$(BIN)/attnkit bundle --out dist/attnkit-course.tar.gz
 
 clean-notebooks: install
 	$(BIN)/jupyter nbconvert --clear-output --inplace lessons/*.ipynb solutions/*/*.ipynb
