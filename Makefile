@@ -68,6 +68,7 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/bench_attention.py
 	$(BIN)/python benchmarks/bench_parallelism.py
+	$(BIN)/python benchmarks/bench_training.py
 
 bench-grading: install
 	$(BIN)/python benchmarks/bench_grading.py
