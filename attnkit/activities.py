@@ -34,8 +34,9 @@ import importlib
 import inspect
 import math
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["check", "solution", "reveal", "last_result", "Prediction", "Result", "activity", "predictions",
            "TAG_PREFIX"]

@@ -11,7 +11,7 @@ weights. The letters follow the course's legend: S books, D numbers per embeddin
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -62,7 +62,7 @@ def library_lookup_diagram(books: Sequence[str] = BOOKS, weights: Sequence[float
     fig, ax = plt.subplots(figsize=(11, 1.2 + 0.95 * S))
     mid = ys.mean()
     _box(ax, 0.9, mid, f"query q\n{question!r}\n(D numbers)", _QUERY, width=2.2, height=1.3, fontsize=8)
-    for s, (y, title, w) in enumerate(zip(ys, books, weights), start=1):
+    for s, (y, title, w) in enumerate(zip(ys, books, weights, strict=True), start=1):
         _arrow(ax, (2.0, mid), (3.3, y), color="tab:purple")
         _box(ax, 4.1, y, f"key $k_{{{s}}}$: spine of\n{title!r}", _KEY, width=1.7, fontsize=8)
         ax.text(5.35, y + 0.12, f"$q \\cdot k_{{{s}}} / T$", fontsize=8, ha="center", color="0.3")

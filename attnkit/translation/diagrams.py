@@ -11,7 +11,7 @@ words). Lesson 2 draws the attention panel again with the weights the trained mo
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -42,11 +42,11 @@ def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], width
 def _encoder(ax: Axes, source: Sequence[str]) -> list[float]:
     """Source words and the bidirectional encoder's states h_1..h_S; returns their x positions."""
     xs = list(np.linspace(1.0, 1.0 + 1.5 * (len(source) - 1), len(source)))
-    for s, (x, word) in enumerate(zip(xs, source), start=1):
+    for s, (x, word) in enumerate(zip(xs, source, strict=True), start=1):
         ax.text(x, _Y_WORD, word, ha="center", va="center", fontsize=10, style="italic")
         _arrow(ax, (x, _Y_WORD + 0.2), (x, _Y_ENC - 0.35))
         _box(ax, x, _Y_ENC, f"$h_{{{s}}}$", _ENCODER)
-    for left, right in zip(xs, xs[1:]):
+    for left, right in zip(xs, xs[1:], strict=False):
         _arrow(ax, (left + 0.47, _Y_ENC), (right - 0.47, _Y_ENC), both=True)  # both directions: a BiGRU
     ax.text(xs[-1] + 0.65, _Y_ENC, "encoder\n(BiGRU)", ha="left", va="center", fontsize=8, color="0.3")
     return xs
@@ -55,11 +55,11 @@ def _encoder(ax: Axes, source: Sequence[str]) -> list[float]:
 def _decoder(ax: Axes, target: Sequence[str], x0: float) -> list[float]:
     """Decoder states s_1..s_L and the words they write; returns their x positions."""
     xs = list(np.linspace(x0, x0 + 1.5 * (len(target) - 1), len(target)))
-    for t, (x, word) in enumerate(zip(xs, target), start=1):
+    for t, (x, word) in enumerate(zip(xs, target, strict=True), start=1):
         _box(ax, x, _Y_DEC, f"$s_{{{t}}}$", _DECODER)
         _arrow(ax, (x, _Y_DEC + 0.35), (x, _Y_OUT - 0.2))
         ax.text(x, _Y_OUT, word, ha="center", va="center", fontsize=10, style="italic")
-    for left, right in zip(xs, xs[1:]):
+    for left, right in zip(xs, xs[1:], strict=False):
         _arrow(ax, (left + 0.47, _Y_DEC), (right - 0.47, _Y_DEC))
     return xs
 
@@ -108,7 +108,7 @@ def draw_attention(ax: Axes, source: Sequence[str] = SOURCE, target: Sequence[st
     context_x = dec[step] - 0.9
     ax.add_patch(plt.Circle((context_x, _Y_MID), 0.42, facecolor=_CONTEXT, edgecolor="black"))
     ax.text(context_x, _Y_MID, f"$c_{{{step + 1}}}$", ha="center", va="center", fontsize=11)
-    for x, w in zip(enc, weights):
+    for x, w in zip(enc, weights, strict=True):
         _arrow(ax, (x, _Y_ENC + 0.35), (context_x, _Y_MID - 0.42), width=0.4 + 6 * w, color="tab:green")
         ax.text(x - 0.2, _Y_ENC + 0.55, f"{100 * w:.0f}%", fontsize=8, color="tab:green", ha="right",
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
