@@ -1,7 +1,28 @@
 """attnkit: the helper package of a course on attention mechanisms.
 
-Shape legend, everywhere: B batch, H heads, L query length, S key/value length, D model width,
-d_k / d_v per-head widths. Functions take numpy arrays or torch tensors and return the same kind.
+Shape legend, everywhere: B batch, H heads, L query length, S key/value length, D model width
+(``d_model``), d_k / d_v per-head widths. Masks are boolean, True = may attend.
+
+numpy or torch, one rule for every public function: the data arguments of one call (queries,
+keys, values, weights, projections, biases) are all numpy arrays or all torch tensors, and the
+result is of the same kind; mixing them raises ``AttentionShapeError`` naming each argument's
+kind. Masks and lengths are the one exception: a numpy mask works with torch data (``causal_mask``
+returns numpy) and is converted to the data's kind.
+
+The core that learners rebuild is at the top of the package (``attention``, ``masks``, ``heads``,
+``errors``, ``plotting``, ``diagrams``); lesson material lives in topic subpackages
+(``translation``, ``library``, ``transformer``, ``experiments``) and graded exercises in
+``grading``. Where the code behind each lesson lives (the same table as in README.md):
+
+| lesson | core it builds on (`attnkit/`) | lesson material | activities and quiz |
+|---|---|---|---|
+| 1 bottleneck | `attention.py` (inside the attention model) | `translation/toy_language.py`, `translation/seq2seq.py`, `translation/training.py`, `translation/plots.py`, `translation/diagrams.py`, `library/retrieval.py` (cosine) | `activities.py`, `grading/exercises/lesson1_bottleneck.py`, `grading/exercises/q1_bottleneck.py` |
+| 2 spotlight | `attention.py`, `plotting.py` | `translation/toy_language.py`, `translation/seq2seq.py`, `translation/training.py`, `translation/plots.py`, `translation/diagrams.py`, `experiments/temperature_scaling.py` | `activities.py`, `grading/exercises/lesson2_spotlight.py`, `grading/exercises/q2_spotlight.py` |
+| 3 library | `attention.py`, `plotting.py` | `library/books.py`, `library/retrieval.py`, `library/diagrams.py`, `transformer/embeddings.py`, `experiments/temperature_scaling.py` | `activities.py`, `grading/exercises/lesson3_library.py`, `grading/exercises/q3_library.py` |
+| 4 qkv math | `attention.py`, `masks.py`, `plotting.py`, `diagrams.py` | `experiments/temperature_scaling.py` | `activities.py`, `grading/exercises/lesson4_qkv_math.py`, `grading/exercises/q4_qkv_math.py` |
+| 5 self-attention | `attention.py`, `masks.py`, `plotting.py`, `diagrams.py` | `transformer/embeddings.py`, `transformer/minilm.py`, `transformer/head_patterns.py` | `activities.py`, `grading/exercises/lesson5_self_attention.py`, `grading/exercises/q5_self_attention.py` |
+| 6 multi-head | `heads.py`, `attention.py`, `plotting.py`, `diagrams.py` | `transformer/minilm.py`, `transformer/embeddings.py`, `transformer/head_patterns.py`, `transformer/params.py`, `experiments/timing.py`, `experiments/arithmetic.py` | `activities.py`, `grading/exercises/lesson6_multi_head.py`, `grading/exercises/q6_multi_head.py` |
+| 7 transformer | `heads.py`, `masks.py`, `plotting.py`, `attention.py` | `transformer/positional.py`, `transformer/layers.py`, `transformer/model.py`, `transformer/figure.py`, `transformer/training_speed.py`, `transformer/minilm.py`, `transformer/params.py`, `translation/training.py`, `translation/seq2seq.py`, `translation/toy_language.py`, `translation/plots.py`, `experiments/timing.py` | `activities.py`, `grading/exercises/lesson7_transformer.py`, `grading/exercises/q7_transformer.py` |
 """
 from attnkit.attention import (additive_scores, attend, attention_output, dot_product_scores,
                                scaled_dot_product_attention, softmax)

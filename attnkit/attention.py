@@ -93,8 +93,12 @@ def dot_product_scores(query: Array, key: Array, scale: float | None = None) -> 
         scores: (..., L, S); row i holds query i's score against every key.
     """
     check_same_kind(query=query, key=key)
-    sizes = _check_qk(query, key)
-    scale = 1.0 / math.sqrt(sizes["d_k"]) if scale is None else scale
+    return _scores(query, key, scale, _check_qk(query, key)["d_k"])
+
+
+def _scores(query: Array, key: Array, scale: float | None, d_k: int) -> Array:
+    """``query @ key^T * scale`` on inputs already checked."""
+    scale = 1.0 / math.sqrt(d_k) if scale is None else scale
     query, key = bk.as_float(query), bk.as_float(key)
     return bk.matmul(query * scale, key.swapaxes(-1, -2))  # (..., L, d_k) @ (..., d_k, S) -> (..., L, S)
 
@@ -131,6 +135,7 @@ def attend(weights: Array, value: Array) -> Array:
     Returns:
         output: (..., L, d_v); row i mixes the values by query i's weights.
     """
+    check_same_kind(weights=weights, value=value)
     sizes = check_shape("weights", weights, ("L", "S"), batch_dims=True)
     check_shape("value", value, ("S", "d_v"), sizes, batch_dims=True,
                 hint="value needs one row per key, S rows")
@@ -172,8 +177,8 @@ def scaled_dot_product_attention(
         >>> w.round(3), out.round(3)
         (array([[0.67, 0.33]]), array([[1.33]]))
     """
-    _check_qkv(query, key, value)
-    scores = dot_product_scores(query, key, scale)  # (..., L, S)
+    sizes = _check_qkv(query, key, value)  # the one validation of the inputs
+    scores = _scores(query, key, scale, sizes["d_k"])  # (..., L, S)
     if mask is not None:
         check_mask(mask, shape_of(scores))
         scores = bk.where(bk.like(mask, scores), scores, -math.inf)  # the one place masks are filled

@@ -118,6 +118,11 @@ def check_mask(mask: Any, target: Sequence[int], name: str = "mask") -> None:
 def check_same_kind(**arrays: Any) -> None:
     """Check that the named arguments are all numpy arrays or all torch tensors.
 
+    This is attnkit's one rule for mixing numpy and torch: the data arguments of one call
+    (queries, keys, values, weights, projections, biases) are all numpy or all torch, and the
+    result is of that kind. Masks and lengths are the exception: a numpy mask works with torch
+    data (``causal_mask`` returns numpy), converted to the data's kind.
+
     Raises:
         AttentionShapeError: naming each argument's kind, with how to convert.
     """

@@ -14,7 +14,7 @@ from torch import nn
 
 from attnkit import _backend as bk
 from attnkit.attention import scaled_dot_product_attention
-from attnkit.errors import AttentionShapeError, check_shape, shape_of
+from attnkit.errors import AttentionShapeError, check_same_kind, check_shape, shape_of
 
 __all__ = ["split_heads", "merge_heads", "multi_head_attention", "MultiHeadAttention"]
 
@@ -78,6 +78,9 @@ def multi_head_attention(
     Returns:
         ``(output, weights)``: output (B, L, D), weights (B, H, L, S).
     """
+    given = {"b_q": b_q, "b_k": b_k, "b_v": b_v, "b_o": b_o}
+    check_same_kind(query=query, key=key, value=value, W_q=W_q, W_k=W_k, W_v=W_v, W_o=W_o,
+                    **{name: b for name, b in given.items() if b is not None})
     sizes = check_shape("query", query, ("B", "L", "D"), hint="multi-head attention takes (batch, length, width)")
     check_shape("key", key, ("B", "S", "D"), sizes, hint="key must have query's batch size and width D")
     check_shape("value", value, ("B", "S", "D"), {**sizes, "S": shape_of(key)[1]},

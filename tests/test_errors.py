@@ -115,3 +115,41 @@ def test_raise_from_none_only_inside_except():
                   if isinstance(n, ast.Raise) and isinstance(n.cause, ast.Constant) and n.cause.value is None
                   and id(n) not in inside]
     assert not found, f"raise ... from None outside an except block: {found}"
+
+
+def _mixed_calls():
+    """Every public function with two or more data arguments, called with one of them numpy and
+    the rest torch (or the reverse)."""
+    n, t = np.ones((2, 3, 4)), torch.ones(2, 3, 4)
+    W, Wt = np.eye(4), torch.eye(4)
+    import attnkit as ak
+
+    return {
+        "scaled_dot_product_attention": lambda: ak.scaled_dot_product_attention(t, n, t),
+        "attention_output": lambda: ak.attention_output(t, t, n),
+        "dot_product_scores": lambda: ak.dot_product_scores(n, t),
+        "additive_scores": lambda: ak.additive_scores(t, t, W, Wt, torch.ones(4)),
+        "attend": lambda: ak.attend(torch.ones(2, 3, 3) / 3, n),
+        "multi_head_attention": lambda: ak.multi_head_attention(t, t, t, 2, Wt, Wt, W, Wt),
+        "cosine_similarity": lambda: ak.cosine_similarity(np.ones(4), torch.ones(3, 4)),
+        "top_k": lambda: ak.top_k(torch.ones(4), np.ones((3, 4)), 1),
+        "soft_lookup": lambda: ak.soft_lookup(torch.ones(4), torch.ones(3, 4), np.ones((3, 2))),
+        "hard_lookup": lambda: ak.hard_lookup(np.ones(4), np.ones((3, 4)), torch.ones((3, 2))),
+    }
+
+
+@pytest.mark.parametrize("name", list(_mixed_calls()))
+def test_one_rule_for_mixing_numpy_and_torch(name):
+    """Data arguments of one call are all numpy or all torch (attnkit's docstring states the rule)."""
+    with pytest.raises(AttentionShapeError, match="must all be numpy arrays or all torch tensors"):
+        _mixed_calls()[name]()
+
+
+@pytest.mark.parametrize("kind", ["numpy", "torch"])
+def test_a_numpy_mask_is_the_one_exception(kind):
+    import attnkit as ak
+
+    x = torch.ones(1, 3, 4) if kind == "torch" else np.ones((1, 3, 4))
+    out, weights = ak.scaled_dot_product_attention(x, x, x, mask=ak.causal_mask(3))
+    assert type(out) is type(x) and type(weights) is type(x)
+    assert "numpy or torch, one rule" in ak.__doc__

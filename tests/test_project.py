@@ -71,3 +71,42 @@ def test_nbgrader_working_folders_are_ignored():
     ignored = (ROOT / ".gitignore").read_text().split()
     for path in ("submitted/", "autograded/", "feedback/", "gradebook.db"):
         assert path in ignored
+
+
+def _lesson_table(text: str) -> dict[str, str]:
+    """{lesson number: its row} of the lesson table between its markers."""
+    block = text.split("<!-- lesson table")[1].split("<!-- end of lesson table -->")[0] if "<!--" in text \
+        else text.split("| lesson | core")[1]
+    return {m[1]: m[0] for m in re.finditer(r"^\| (\d+) [^\n]*", block, re.M)}
+
+
+def test_readme_and_package_docstring_map_each_lesson_to_the_code_behind_it():
+    import attnkit
+
+    readme = _lesson_table((ROOT / "README.md").read_text())
+    assert readme == _lesson_table(attnkit.__doc__), "README.md and attnkit/__init__.py hold the same table"
+    assert {str(n) for n in range(1, 7)} <= set(readme)
+    for number, row in readme.items():
+        named = set(re.findall(r"`([\w/]+\.py)`", row))
+        for path in named:
+            assert (ROOT / "attnkit" / path).is_file(), f"lesson {number}'s row names attnkit/{path}, which is missing"
+        notebook = next((ROOT / "lessons").glob(f"{int(number):02d}_*.ipynb"))
+        code = "\n".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"]
+                         if c["cell_type"] == "code")
+        imported = {m.replace(".", "/") + ".py" for m in re.findall(r"from attnkit\.([\w.]+) import", code)}
+        whole = set(re.findall(r"`(\w+)/\*`", row))  # `translation/*`: every module of the subpackage
+        missing = {p for p in imported if p not in named and p.split("/")[0] not in whole}
+        assert not missing, f"lesson {number} imports {sorted(missing)}: add them to its row of the lesson table"
+
+
+@pytest.mark.parametrize("package", ["translation", "library", "transformer", "experiments"])
+def test_each_topic_subpackage_says_which_lessons_use_it(package):
+    import importlib
+
+    doc = importlib.import_module(f"attnkit.{package}").__doc__
+    used = re.search(r"Used by lessons? ([\d, and]+)", doc)
+    assert used, f"attnkit/{package}/__init__.py must say 'Used by lessons N, M'"
+    said = set(re.findall(r"\d+", used[1]))
+    actual = {nb.name[:2].lstrip("0") for nb in (ROOT / "lessons").glob("*.ipynb")
+              if f"attnkit.{package}" in nb.read_text()}
+    assert said == actual, f"attnkit.{package} says lessons {sorted(said)} but is imported by {sorted(actual)}"
