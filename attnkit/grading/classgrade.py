@@ -6,15 +6,17 @@ In the course directory (the repository root, or any nbgrader course with this
 1. triage in this process: a notebook saved under another name is copied to ``<quiz>.ipynb``
    (status *renamed*); a file that is not a notebook (invalid JSON, not nbformat) gets 0 and the
    status *malformed* without being run;
-2. N worker processes, forked from this warm parent (nbgrader, torch and the checks are imported
-   once, not once per student), run nbgrader's own autograde for one student at a time through
+2. N worker processes, forked from a warm, clean parent (a ``forkserver`` that imported nbgrader,
+   torch and the checks once, and never ran a student's code or a torch operation: forking it is
+   safe), run nbgrader's own autograde for one student at a time through
    ``NbGraderAPI`` (the same preprocessors as ``nbgrader autograde``: every student's kernel is a
    fresh sandbox, the test cells are judged in the worker), then that student's feedback;
 3. ``nbgrader export`` to ``grades.csv`` and the statuses in ``grading_status.csv`` beside it
    (and in the gradebook: the notebook is flagged for review unless its status is *graded*, and
    the status and flags are the automatic comment of its first comment cell).
 
-One broken submission never stops the batch: an error is that student's status.
+One broken submission never stops the batch: an error is that student's status. (From a script,
+call :func:`grade_class` under ``if __name__ == "__main__":``, as for any multiprocessing pool.)
 """
 from __future__ import annotations
 
@@ -93,10 +95,14 @@ def _api(course: Path, cfg: Any) -> Any:
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
-def _init_worker(course: str, quiz: str, cfg: Any) -> None:
+WARM = ["nbgrader.apps", "nbgrader.preprocessors", "nbconvert", "torch", "attnkit.grading.engine",
+        "attnkit.grading.checks", "attnkit.grading.judge", "attnkit.grading.autograde"]
+
+
+def _init_worker(course: str, quiz: str, timeout: int | None, allow_unsandboxed: bool) -> None:
     global _API, _QUIZ
     os.chdir(course)
-    _API, _QUIZ = _api(Path(course), cfg), quiz
+    _API, _QUIZ = _api(Path(course), _config(Path(course), timeout, allow_unsandboxed)), quiz
 
 
 def _grade_one(student: str) -> tuple[str, dict[str, Any], float]:
@@ -163,16 +169,12 @@ def grade_class(quiz: str, course_dir: str | Path = ".", workers: int = 2, timeo
             if (course / "submitted").is_dir() else []
     triaged = triage(course, quiz, students)
     runnable = [t.student for t in triaged if t.ok]
-    # warm the parent: every worker inherits nbgrader, torch and the checks already imported
-    import nbgrader.apps  # noqa: F401
-
-    from attnkit.grading import checks, engine  # noqa: F401
-
     outcomes: dict[str, dict[str, Any]] = {}
     if runnable:
-        context = multiprocessing.get_context("fork")
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(WARM)  # imported once; every worker is forked from there
         with context.Pool(max(1, min(workers, len(runnable))), initializer=_init_worker,
-                          initargs=(str(course), quiz, cfg), maxtasksperchild=None) as pool:
+                          initargs=(str(course), quiz, timeout, allow_unsandboxed)) as pool:
             for student, outcome, seconds in pool.imap_unordered(_grade_one, runnable):
                 outcomes[student] = {**outcome, "seconds": seconds}
     statuses = judge.read_status(course)
