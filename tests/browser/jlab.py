@@ -18,7 +18,8 @@ from typing import Any, Callable
 # Debian's Chromium, headless; Playwright never downloads a browser of its own here.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-CODE_CELL = ".jp-Notebook .jp-CodeCell"
+NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the current tab
+CODE_CELL = f"{NOTEBOOK} .jp-Notebook .jp-CodeCell"
 # an error output: IPython's traceback header, or a widget that failed to render
 ERROR_TEXT = re.compile(r"Traceback \(most recent call last\)|Error displaying widget")
 RAW_WIDGET_TEXT = re.compile(r"\b(interactive|VBox|HBox|FloatSlider|IntSlider|Dropdown)\(children=|Loading widget")
@@ -46,15 +47,15 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, every: f
 
 
 def open_notebook(page: Any, lab: Any, path: str) -> None:
-    """Open a notebook by its URL and wait for its kernel to be idle."""
-    page.goto(f"{lab.url}/lab/tree/{path}?token={lab.token}")
-    page.wait_for_selector(CODE_CELL, timeout=60_000)
+    """Open a notebook by its URL (in a fresh workspace: no tabs of earlier tests) and wait for its kernel."""
+    page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
+    page.wait_for_selector(CODE_CELL, state="attached", timeout=60_000)
     wait_idle(page, 120, "the kernel to start")
-    page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})  # focus the notebook, as a learner does
+    page.locator(f"{NOTEBOOK} .jp-Notebook").first.click(position={"x": 5, "y": 5})  # focus the notebook, as a learner does
 
 
 def kernel_status(page: Any) -> str:
-    indicator = page.locator(".jp-Notebook-ExecutionIndicator").first
+    indicator = page.locator(f"{NOTEBOOK} .jp-Notebook-ExecutionIndicator").first
     return indicator.get_attribute("data-status") if indicator.count() else ""
 
 
