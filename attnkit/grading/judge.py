@@ -81,7 +81,8 @@ class Session:
                "ATTNKIT_SCRATCH": sandbox.SCRATCH if sandboxed else str(scratch)}
         # the runner runs as a script: `-m attnkit.grading.runner` would import attnkit (and torch)
         self.process = sandbox.start([sys.executable, "-s", str(Path(runner.__file__).resolve())], scratch,
-                                     limits, sandboxed=sandboxed, pass_fds=(to_kernel_r, from_kernel_w), env=env)
+                                     limits, sandboxed=sandboxed, pass_fds=(to_kernel_r, from_kernel_w), env=env,
+                                     uid=sandbox.grading_uid())
         os.close(to_kernel_r)
         os.close(from_kernel_w)
         self.gone: str | None = None

@@ -3,14 +3,15 @@
 Every submission is executed by :mod:`attnkit.grading.runner` inside a sandbox built from Debian's
 ``bwrap`` (bubblewrap), util-linux ``setpriv`` and ``prlimit``:
 
-* an unprivileged user (uid/gid 65534) with no capabilities and ``no_new_privs``; as root the
-  sandbox is entered as root and ``setpriv`` drops to 65534, otherwise a user namespace maps it;
+* an unprivileged user with no capabilities and ``no_new_privs``: as root, the sandbox is entered
+  as root and ``setpriv`` drops to a uid/gid of its own (60000-64999, one per grading process, so
+  that one worker's process limit is not another's); otherwise a user namespace maps 65534;
 * a new mount namespace holding only ``/usr`` (system libraries), the Python installation, the
   virtual environment, read-only, and a *filtered* attnkit package: ``attnkit/grading`` is
   replaced by an empty folder holding the runner alone, so the checks, the exercise registry
   and their reference implementations cannot be imported by the student's code;
 * one writable folder, the scratch directory (``/scratch``), holding only that submission;
-  ``/tmp`` is a private tmpfs; ``solutions/``, the gradebook and other submissions are not there;
+  ``/tmp`` is a private tmpfs of 256 MiB; ``solutions/``, the gradebook and other submissions are not there;
 * no network (``--unshare-net``: only a loopback), new pid, ipc and uts namespaces, a new session
   (no terminal injection), the sandbox dies with its parent;
 * ``prlimit`` limits: address space (memory), CPU seconds, processes, file size, open files;
@@ -28,11 +29,11 @@ import signal
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
-__all__ = ["Limits", "SandboxUnavailable", "check_available", "sandbox_command", "start", "stop",
+__all__ = ["Limits", "SandboxUnavailable", "check_available", "sandbox_command", "start", "stop", "grading_uid",
            "UNSANDBOXED_ENV", "SANDBOX_UID", "SCRATCH"]
 
 UNSANDBOXED_ENV = "ATTNKIT_ALLOW_UNSANDBOXED"
@@ -55,6 +56,7 @@ class Limits:
     nproc: int = 64  # processes/threads of the sandbox user
     fsize_mb: int = 64  # largest file it may write
     nofile: int = 256  # open file descriptors
+    tmp_mb: int = 256  # size of the private /tmp (memory-backed)
 
 
 _CHECKED: dict[str, str | None] = {}
@@ -135,15 +137,23 @@ def _mkdirs(args: list[str], made: set[str], path: Path) -> None:
         args += ["--perms", "0755", "--dir", p]
 
 
-def sandbox_command(argv: Sequence[str], scratch: Path, limits: Limits, env: dict[str, str] | None = None) -> list[str]:
+def grading_uid() -> int:
+    """The uid of this process's sandboxes: 65534 unless root, then one of 60000-64999 by pid, so
+    that the process limit of one grading worker's sandbox (counted per uid) is not shared with
+    another worker's."""
+    return 60000 + os.getpid() % 5000 if os.geteuid() == 0 else SANDBOX_UID
+
+
+def sandbox_command(argv: Sequence[str], scratch: Path, limits: Limits, env: dict[str, str] | None = None,
+                    uid: int = SANDBOX_UID) -> list[str]:
     """The bwrap/setpriv/prlimit command line that runs ``argv`` in a sandbox whose only writable
-    folder is ``scratch`` (seen as /scratch)."""
+    folder is ``scratch`` (seen as /scratch), as ``uid``/``uid``."""
     root = os.geteuid() == 0
     args = [_bwrap() or "bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "grading",
             "--ro-bind", "/usr", "/usr"]
     if not root:
-        args += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+        args += ["--unshare-user", "--uid", str(uid), "--gid", str(uid)]
     for name in ("bin", "lib", "lib64", "sbin"):
         target = os.path.join("/", name)
         if os.path.islink(target):
@@ -168,7 +178,8 @@ def sandbox_command(argv: Sequence[str], scratch: Path, limits: Limits, env: dic
         args += ["--ro-bind", str(package / "grading" / name), str(package / "grading" / name)]
     args += ["--remount-ro", str(package / "grading"),
              "--bind", str(scratch), SCRATCH, "--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--tmpfs", "/tmp", "--chdir", SCRATCH, "--clearenv"]
+             "--perms", "1777", "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
+             "--chdir", SCRATCH, "--clearenv"]
     base_env = {"HOME": SCRATCH, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8",
                 "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl", "HF_HUB_OFFLINE": "1",
                 "TRANSFORMERS_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1",
@@ -177,32 +188,35 @@ def sandbox_command(argv: Sequence[str], scratch: Path, limits: Limits, env: dic
     for key, value in base_env.items():
         args += ["--setenv", key, value]
     if root:
-        args += [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}",
+        args += [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}",
                  "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
     mb = 1024 * 1024
     args += [shutil.which("prlimit") or "/usr/bin/prlimit", f"--as={limits.memory_mb * mb}",
-             f"--cpu={limits.cpu_s}", f"--nproc={limits.nproc}", f"--fsize={limits.fsize_mb * mb}",
+             f"--cpu={limits.cpu_s}", f"--fsize={limits.fsize_mb * mb}",
+             # RLIMIT_NPROC counts every process of the uid; outside a root install that is the
+             # instructor's own account, so only root (a uid of its own per worker) sets it
+             *([f"--nproc={limits.nproc}"] if root else []),
              f"--nofile={limits.nofile}", "--core=0", "--"]
     return args + list(argv)
 
 
-def prepare_scratch(scratch: Path) -> None:
+def prepare_scratch(scratch: Path, uid: int = SANDBOX_UID) -> None:
     """Make the scratch directory writable by the sandbox user (as root: chown to 65534)."""
     scratch.mkdir(parents=True, exist_ok=True)
     os.chmod(scratch, 0o700)
     if os.geteuid() == 0:
         for path in [scratch, *scratch.rglob("*")]:
-            os.chown(path, SANDBOX_UID, SANDBOX_UID, follow_symlinks=False)
+            os.chown(path, uid, uid, follow_symlinks=False)
 
 
 def start(argv: Sequence[str], scratch: Path, limits: Limits, sandboxed: bool = True,
-          pass_fds: Sequence[int] = (), env: dict[str, str] | None = None) -> subprocess.Popen:
+          pass_fds: Sequence[int] = (), env: dict[str, str] | None = None, uid: int = SANDBOX_UID) -> subprocess.Popen:
     """Start ``argv`` in the sandbox (or, only if explicitly allowed, unsandboxed) in its own
     process group; stdout/stderr go to files in the scratch directory's parent."""
     scratch = Path(scratch)
-    prepare_scratch(scratch)
+    prepare_scratch(scratch, uid)
     if sandboxed:
-        command = sandbox_command(argv, scratch, limits, env)
+        command = sandbox_command(argv, scratch, limits, env, uid)
         cwd = None
     else:  # explicitly allowed: same limits, same layout as far as possible, no isolation
         command = [shutil.which("prlimit") or "prlimit", f"--as={limits.memory_mb << 20}",
