@@ -24,14 +24,20 @@ The core that learners rebuild is at the top of the package (``attention``, ``ma
 | 6 multi-head | `heads.py`, `attention.py`, `plotting.py`, `diagrams.py` | `transformer/minilm.py`, `transformer/embeddings.py`, `transformer/head_patterns.py`, `transformer/params.py`, `experiments/timing.py`, `experiments/arithmetic.py` | `activities.py`, `grading/exercises/lesson6_multi_head.py`, `grading/exercises/q6_multi_head.py` |
 | 7 transformer | `heads.py`, `masks.py`, `plotting.py`, `attention.py` | `transformer/positional.py`, `transformer/layers.py`, `transformer/model.py`, `transformer/figure.py`, `transformer/training_speed.py`, `transformer/minilm.py`, `transformer/params.py`, `translation/training.py`, `translation/seq2seq.py`, `translation/toy_language.py`, `translation/plots.py`, `experiments/timing.py` | `activities.py`, `grading/exercises/lesson7_transformer.py`, `grading/exercises/q7_transformer.py` |
 """
-from attnkit.attention import (additive_scores, attend, attention_output, dot_product_scores,
-                               scaled_dot_product_attention, softmax)
+from attnkit.attention import (
+                               additive_scores,
+                               attend,
+                               attention_output,
+                               dot_product_scores,
+                               scaled_dot_product_attention,
+                               softmax,
+)
 from attnkit.errors import AttentionShapeError
 from attnkit.heads import MultiHeadAttention, merge_heads, multi_head_attention, split_heads
+from attnkit.library.retrieval import cosine_similarity, hard_lookup, soft_lookup, top_k
 from attnkit.masks import causal_mask, padding_mask
 from attnkit.plotting import plot_attention, plot_spotlight
 from attnkit.transformer.embeddings import embed
-from attnkit.library.retrieval import cosine_similarity, hard_lookup, soft_lookup, top_k
 from attnkit.transformer.minilm import MiniLM, load_minilm
 from attnkit.transformer.params import transformer_parameter_count
 

@@ -7,7 +7,8 @@ passes the wrong thing reads the same kind of message everywhere::
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = ["AttentionShapeError", "check_shape", "check_mask", "check_same_kind", "shape_of"]
 

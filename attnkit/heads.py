@@ -7,7 +7,8 @@
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -136,7 +137,7 @@ class MultiHeadAttention(nn.Module):
         return multi_head_attention(query, key, value, self.num_heads, *W, *b, mask=mask, attention=attention)
 
     @classmethod
-    def from_torch(cls, module: nn.MultiheadAttention) -> "MultiHeadAttention":
+    def from_torch(cls, module: nn.MultiheadAttention) -> MultiHeadAttention:
         """Copy the weights of a ``torch.nn.MultiheadAttention`` (any ``batch_first``).
 
         Note the conventions differ: torch's ``key_padding_mask``/``attn_mask`` use True = ignore,

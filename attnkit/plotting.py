@@ -5,7 +5,8 @@ Functions draw on an ``Axes`` and return it; they never call ``plt.show()``.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -29,7 +29,7 @@ from attnkit.grading import sandbox  # noqa: E402
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only")]
 REPO = Path(__file__).resolve().parents[1]
-TIMEOUT = 6  # seconds per cell for the hanging submissions
+TIMEOUT = 8  # seconds per cell (the hanging submissions wait 8 x 1.25 + 3 s before their kernel is killed)
 BY_NAME = {e.name: e for e in ENTRIES}
 
 

@@ -122,7 +122,9 @@ def test_softmax_is_stable_and_handles_minus_inf():
     np.testing.assert_allclose(p, [[1, 0, 0], [0, 0.5, 0.5], [0, 0, 0]], atol=1e-12)
     t = softmax(torch.tensor(x, dtype=torch.float32))
     assert not torch.isnan(t).any(), "torch path must not produce NaN either"
-    np.testing.assert_allclose(softmax(np.array([0.2, 0.9, 0.1])), torch.softmax(torch.tensor([0.2, 0.9, 0.1], dtype=torch.float64), 0).numpy())
+    scores = [0.2, 0.9, 0.1]
+    expected = torch.softmax(torch.tensor(scores, dtype=torch.float64), 0).numpy()
+    np.testing.assert_allclose(softmax(np.array(scores)), expected)
 
 
 def test_softmax_axis_and_integer_input():
@@ -149,7 +151,8 @@ def test_additive_scores_match_formula_and_train():
     torch.testing.assert_close(s, ref)
     s.sum().backward()
     assert W_q.grad is not None and W_q.grad.abs().sum() > 0, "additive scores must be trainable"
-    np.testing.assert_allclose(additive_scores(*(t.detach().numpy() for t in (q, k, W_q, W_k, v))), ref.detach().numpy(), rtol=1e-5)
+    ours = additive_scores(*(t.detach().numpy() for t in (q, k, W_q, W_k, v)))
+    np.testing.assert_allclose(ours, ref.detach().numpy(), rtol=1e-5)
 
 
 def test_attend_is_weighted_sum_of_values():

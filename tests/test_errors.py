@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from attnkit import (AttentionShapeError, causal_mask, merge_heads, multi_head_attention, padding_mask,
-                     scaled_dot_product_attention, split_heads)
+from attnkit import (
+    AttentionShapeError,
+    causal_mask,
+    merge_heads,
+    multi_head_attention,
+    padding_mask,
+    scaled_dot_product_attention,
+    split_heads,
+)
 
 q, k, v = np.zeros((2, 5, 8)), np.zeros((2, 7, 8)), np.zeros((2, 7, 4))
 E = np.eye(8)

@@ -12,7 +12,6 @@ import re
 import sys
 import warnings
 from collections import Counter
-from unittest import mock
 
 import nbformat
 import numpy as np
@@ -20,18 +19,16 @@ import pytest
 import torch
 
 import attnkit
-from attnkit.grading import checks
-from attnkit.grading import catalogue
+from attnkit.grading import catalogue, checks
 from attnkit.grading.answers import answer_key as read_answer_key
 from attnkit.grading.bugs import BUGS, buggy_function, bugs_for, inject
 from attnkit.grading.cells import meta
 from attnkit.grading.course import REPO_ROOT
 from attnkit.grading.demo import catalogued_wrong_answers
 from attnkit.grading.engine import CheckFailed, check, same
-from attnkit.grading.quizzes import QUIZ_IDS
 from attnkit.grading.feedback import HIDDEN_PLACEHOLDER, HideHiddenTests, strip_hidden_region
 from attnkit.grading.questions import QUESTIONS, check_choice, check_number
-
+from attnkit.grading.quizzes import QUIZ_IDS
 
 _nbgrader = meta
 QUIZ_BUGS = [b.id for b in BUGS.values() if b.quiz in QUIZ_IDS]
@@ -41,7 +38,7 @@ def solution(quiz: str) -> nbformat.NotebookNode:
     return nbformat.read(REPO_ROOT / "solutions" / quiz / f"{quiz}.ipynb", as_version=4)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def solution_namespace(quiz: str) -> dict:
     """The quiz's setup and solution cells run in one namespace, as in a kernel."""
     namespace: dict = {}
@@ -141,7 +138,7 @@ def test_stderr_and_warnings_of_the_learner_do_not_reach_the_cell(capfd: pytest.
 
     def softmax(x, axis=-1):
         print("debugging", file=sys.stderr)
-        warnings.warn("learner warning")
+        warnings.warn("learner warning", stacklevel=1)
         import os
         os.write(2, b"fd-level\n")
         return right(x, axis)
@@ -154,7 +151,7 @@ def test_stderr_and_warnings_of_the_learner_do_not_reach_the_cell(capfd: pytest.
 
 def test_other_exercises_are_swapped_for_correct_ones_while_grading() -> None:
     namespace = dict(solution_namespace("q1_bottleneck"))
-    exec(BUGS["rnn_no_recurrence"].source, namespace)  # noqa: S102: exercise 1 wrong...
+    exec(BUGS["rnn_no_recurrence"].source, namespace)  # noqa: S102 (exercise 1 wrong...)
     checks.check_first_word_influence(namespace["first_word_influence"])  # ...exercise 2 still earns its points
     assert namespace["rnn_forward"].__code__.co_filename == "<string>"  # and the learner's own is put back
 
@@ -179,7 +176,7 @@ def test_conceptual_answers_form_and_misconceptions() -> None:
         assert q.hint and set(vars(q)) == {"id", "hint", "options", "tolerance", "quiz"}, q.id
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def answer_key(quiz: str) -> dict[str, dict]:
     return read_answer_key(solution(quiz))
 
@@ -362,10 +359,12 @@ def test_the_q6_reference_agrees_with_torch_multihead_attention() -> None:
 
 
 def test_a_result_of_the_wrong_kind_gets_a_message_not_a_crash() -> None:
-    with pytest.raises(AssertionError, match="wrong result"):
-        checks.check_context_vectors(lambda weights, values: {"not": "an array"})
+    pair = catalogue.Exercise("pair", reference=lambda x: (x, 2 * x),
+                              cases=lambda seed: [catalogue.Case("x", np.ones(3))])
+    with pytest.raises(AssertionError, match="wrong result.*it returned a dict"):
+        check(lambda x: {"not": "an array"}, pair)
     with pytest.raises(AssertionError, match="must return 2 things"):
-        checks.check_soft_lookup(lambda query, keys, values, temperature=1.0: np.zeros(3))
+        check(lambda x: np.zeros(3), pair)
 
 
 def test_patched_builtins_are_restored_exactly() -> None:

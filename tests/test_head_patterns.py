@@ -1,14 +1,20 @@
 """Head pattern scores and the token-to-token head finder, on hand-made and real attention maps."""
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from attnkit import AttentionShapeError
-from attnkit.transformer.head_patterns import (PATTERNS, find_heads, pattern_scores, plot_head_grid,
-                                            plot_pattern_maps, top_heads)
+from attnkit.transformer.head_patterns import (
+    PATTERNS,
+    find_heads,
+    pattern_scores,
+    plot_head_grid,
+    plot_pattern_maps,
+    top_heads,
+)
 
 L = 7
 

@@ -36,7 +36,8 @@ def _torch_pair(D=16, H=4, bias=True, seed=0):
 def test_from_torch_reproduces_nn_multihead_attention(bias, D, H, L, S):
     ref, mine = _torch_pair(D, H, bias)
     g = torch.Generator().manual_seed(1)
-    q, kv = torch.randn(2, L, D, generator=g, dtype=torch.float64), torch.randn(2, S, D, generator=g, dtype=torch.float64)
+    q = torch.randn(2, L, D, generator=g, dtype=torch.float64)
+    kv = torch.randn(2, S, D, generator=g, dtype=torch.float64)
     out_ref, w_ref = ref(q, kv, kv, average_attn_weights=False)
     out, w = mine(q, kv, kv)
     torch.testing.assert_close(out, out_ref)
@@ -100,5 +101,6 @@ def test_from_torch_rejects_what_it_cannot_copy():
 
 @pytest.mark.parametrize("d_model, num_heads", [(8, 0), (8, -2), (8, 3), (8, 2.0)])
 def test_multi_head_attention_module_rejects_bad_num_heads(d_model, num_heads):
-    with pytest.raises(AttentionShapeError, match=rf"num_heads={num_heads!r} must be a positive int dividing d_model = 8"):
+    message = rf"num_heads={num_heads!r} must be a positive int dividing d_model = 8"
+    with pytest.raises(AttentionShapeError, match=message):
         MultiHeadAttention(d_model, num_heads)

@@ -1,6 +1,5 @@
 """The lesson-3 library is well formed: keys and values are separate texts, questions have answers."""
-from attnkit.library.books import (BOOKS, SAMPLE_QUESTIONS, SHELVES, book_contents, shelf_of,
-                                   spine_labels, titles)
+from attnkit.library.books import BOOKS, SAMPLE_QUESTIONS, SHELVES, book_contents, shelf_of, spine_labels, titles
 
 
 def test_size_and_uniqueness():

@@ -23,8 +23,17 @@ import pytest
 
 from attnkit.grading.bugs import BUGS, bugs_for
 from attnkit.grading.course import QUIZ_IDS, REPO_ROOT, make_course
-from attnkit.grading.demo import Student, blank, demo_class, looping, noisy, run_class, with_bugs, without_cell
-from attnkit.grading.demo import wrong_answers
+from attnkit.grading.demo import (
+    Student,
+    blank,
+    demo_class,
+    looping,
+    noisy,
+    run_class,
+    with_bugs,
+    without_cell,
+    wrong_answers,
+)
 from attnkit.grading.feedback import HIDDEN_PLACEHOLDER
 from attnkit.grading.selfgrade import format_result, grade_notebook
 

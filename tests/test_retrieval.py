@@ -9,8 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attnkit import AttentionShapeError
-from attnkit.library.retrieval import (cosine_similarity, hard_lookup, soft_lookup, temperature_sweep, top_k,
-                               weight_entropy)
+from attnkit.library.retrieval import (
+    cosine_similarity,
+    hard_lookup,
+    soft_lookup,
+    temperature_sweep,
+    top_k,
+    weight_entropy,
+)
 
 
 def _data(seed, S=6, D=5, d_v=3, L=None):
@@ -163,7 +169,8 @@ def test_temperature_sweep_goes_from_argmax_to_uniform(backend):
     with pytest.raises(ValueError, match="temperatures contain 0"):
         temperature_sweep(query, keys, [1.0, 0])
     for row, t in zip(weights, temperatures):
-        torch.testing.assert_close(_torch(row), _torch(soft_lookup(query, keys, _as(backend, torch.eye(5, dtype=torch.float64))[0], t)[1]))
+        identity = _as(backend, torch.eye(5, dtype=torch.float64))[0]
+        torch.testing.assert_close(_torch(row), _torch(soft_lookup(query, keys, identity, t)[1]))
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])

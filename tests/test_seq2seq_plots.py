@@ -3,8 +3,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from attnkit.translation.seq2seq import greedy_decode
 from attnkit.translation.plots import plot_accuracy_curves, plot_spotlights, spotlight_explorer
+from attnkit.translation.seq2seq import greedy_decode
 from attnkit.translation.training import load_pretrained
 
 

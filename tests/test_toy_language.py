@@ -4,8 +4,22 @@ import random
 import pytest
 
 from attnkit.translation.toy_language import (
-    ADJECTIVES, DETERMINERS, NOUNS, UnknownWordError, Vocab, alignment, generate_pairs, generate_sentence,
-    ADVERBS, CONJUNCTIONS, PREPOSITIONS, VERBS, source_vocab, target_vocab, train_test_split, translate,
+    ADJECTIVES,
+    ADVERBS,
+    CONJUNCTIONS,
+    DETERMINERS,
+    NOUNS,
+    PREPOSITIONS,
+    VERBS,
+    UnknownWordError,
+    Vocab,
+    alignment,
+    generate_pairs,
+    generate_sentence,
+    source_vocab,
+    target_vocab,
+    train_test_split,
+    translate,
 )
 
 

@@ -6,8 +6,16 @@ import torch
 from attnkit.translation.seq2seq import build_model, greedy_decode
 from attnkit.translation.toy_language import generate_pairs, translation_dataset
 from attnkit.translation.training import (
-    CHECKPOINTS, accuracy_by_length, accuracy_by_position, alignment_agreement, load_checkpoint,
-    load_pretrained, make_batches, save_checkpoint, token_accuracy, train,
+    CHECKPOINTS,
+    accuracy_by_length,
+    accuracy_by_position,
+    alignment_agreement,
+    load_checkpoint,
+    load_pretrained,
+    make_batches,
+    save_checkpoint,
+    token_accuracy,
+    train,
 )
 
 SENTENCE = "a small white mouse slept under the big table"

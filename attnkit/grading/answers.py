@@ -40,7 +40,8 @@ def answer_key(nb: nbformat.NotebookNode) -> dict[str, dict[str, Any]]:
             mock.patch.object(questions, "check_choice", record), mock.patch.object(questions, "check_number", record):
         for cell in nb.cells:
             cell_id = grade_id(cell) or ""
-            runs = is_solution(cell) or cell_id.startswith("setup") or (is_test(cell) and cell_id.startswith("test_answer_"))
+            answer_test = is_test(cell) and cell_id.startswith("test_answer_")
+            runs = is_solution(cell) or cell_id.startswith("setup") or answer_test
             if cell.cell_type == "code" and runs:
                 exec(compile(cell.source, f"<{cell_id}>", "exec"), namespace)  # noqa: S102 (instructor's notebook)
     return key

@@ -16,7 +16,8 @@ List the catalogue with ``attnkit bugs`` or ``python -m attnkit.grading.bugs``;
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import nbformat
 

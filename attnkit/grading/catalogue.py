@@ -29,8 +29,9 @@ import functools
 import importlib
 import math
 import pkgutil
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -152,7 +153,7 @@ def resolve(path: str) -> Any:
     raise LookupError(f"{path!r} does not resolve: no module {parts[0]!r} can be imported")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _registry() -> tuple[tuple[Exercise, ...], tuple[Question, ...]]:
     package = importlib.import_module(EXERCISE_PACKAGE)
     names = [m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")]

@@ -13,7 +13,8 @@ Every declared exercise has its ``check_<name>``; nothing here needs editing whe
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from attnkit.grading.engine import CheckFailed, check
 from attnkit.grading.questions import check_choice, check_number

@@ -14,9 +14,10 @@ The flow is the instructor's (docs/grading.md), in a temporary course directory:
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import nbformat
 

@@ -26,12 +26,13 @@ attnkit.grading.engine.CheckFailed: q5_score_count: answer with a finite number,
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from attnkit.grading.engine import fail
 
-__all__ = ["Question", "QUESTIONS", "ABC", "check_choice", "check_number"]
+__all__ = ["Question", "QUESTIONS", "ABC", "check_choice", "check_number"]  # noqa: F822 (QUESTIONS: module __getattr__)
 
 ABC = ("a", "b", "c")
 FORM_ONLY = ("{id}: the form of your answer is right; its value is graded by `attnkit grade` "

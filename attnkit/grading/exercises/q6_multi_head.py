@@ -2,7 +2,8 @@
 attention function run inside the real MiniLM."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
