@@ -124,19 +124,22 @@ def _grade_one(student: str) -> tuple[str, dict[str, Any], float]:
     return student, {k: str(v)[-2000:] for k, v in result.items()}, time.perf_counter() - start
 
 
-def _zero(course: Path, cfg: Any, quiz: str, student: str, text: str) -> None:
-    """A gradebook entry with 0 points and a flag for a submission that could not be run."""
+def _mark(course: Path, cfg: Any, quiz: str, student: str, text: str, zero: bool) -> None:
+    """Flag a submission for review in the gradebook, with ``text`` as its automatic comment;
+    ``zero``: it could not be run, so it gets an entry with 0 points."""
     from nbgrader.api import Gradebook
     from nbgrader.coursedir import CourseDirectory
 
     with Gradebook(CourseDirectory(config=cfg).db_url, CourseDirectory(config=cfg).course_id) as gb:
         gb.update_or_create_student(student)
-        submission = gb.update_or_create_submission(quiz, student)
+        submission = gb.update_or_create_submission(quiz, student) if zero else \
+            gb.find_submission(quiz, student)
         for notebook in submission.notebooks:
             notebook.flagged = True
-            for grade in notebook.grades:
-                grade.auto_score = 0
-                grade.needs_manual_grade = False
+            if zero:
+                for grade in notebook.grades:
+                    grade.auto_score = 0
+                    grade.needs_manual_grade = False
             comments = sorted(notebook.comments, key=lambda c: c.name)
             if comments:
                 comments[0].auto_comment = text
@@ -182,7 +185,7 @@ def grade_class(quiz: str, course_dir: str | Path = ".", workers: int = 2, timeo
     for t in triaged:
         row = dict(statuses.get((t.student, quiz), {}))
         if not t.ok:
-            _zero(course, cfg, quiz, t.student, "attnkit grading status: malformed\n" + "; ".join(t.notes))
+            _mark(course, cfg, quiz, t.student, "attnkit grading status: malformed\n" + "; ".join(t.notes), zero=True)
             row = {"student_id": t.student, "assignment": quiz, "score": "0", "max_score": "", "status": "malformed",
                    "notes": "; ".join(t.notes), "flags": ""}
         elif not outcomes.get(t.student, {}).get("success") == "True" or not row:
@@ -194,6 +197,10 @@ def grade_class(quiz: str, course_dir: str | Path = ".", workers: int = 2, timeo
             notes = [n for n in row.get("notes", "").split("; ") if n] + t.notes
             row["notes"] = "; ".join(dict.fromkeys(notes))
             row["status"] = judge.combine_status(notes + [row.get("status", "graded")])
+            text = f"attnkit grading status: {row['status']}\nnotes: {row['notes']}"
+            if row.get("flags"):
+                text += "\nflags (for review; they do not change the grade):\n" + row["flags"].replace(" | ", "\n")
+            _mark(course, cfg, quiz, t.student, text, zero=False)
         judge.write_status_row(course, row)
         rows.append(row)
     export(course, cfg)

@@ -133,7 +133,7 @@ class Session:
         self._id += 1
         self.send({**message, "id": self._id}, arrays)
         while True:
-            reply, reply_arrays = self.receive(self.cell_timeout + 5)
+            reply, reply_arrays = self.receive(_grace(self.cell_timeout))
             if reply.get("event") == "helper":
                 self._answer_helper(reply, reply_arrays, helpers or {})
                 continue
@@ -162,6 +162,12 @@ class Session:
             except OSError:
                 pass
         sandbox.stop(self.process)
+
+
+def _grace(timeout: float) -> float:
+    """How long the grader waits for a cell or a call: its time limit (enforced in the kernel,
+    which then reports it), plus time to report; past that the sandbox is killed."""
+    return timeout * 1.25 + 3
 
 
 def struct_error() -> type:
@@ -499,7 +505,7 @@ def judge_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60, limit
                     cell.outputs = [_error_output(RuntimeError(message))]
                 continue
             try:
-                event, _ = session.receive(cell_timeout + 10)
+                event, _ = session.receive(_grace(cell_timeout))
             except KernelGone:
                 if is_test_cell(cell):
                     cell.outputs = [_error_output(RuntimeError(f"the notebook stopped: {session.gone}"))]
@@ -535,7 +541,7 @@ def judge_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60, limit
                     pass
         if not session.gone:
             try:
-                done, _ = session.receive(cell_timeout + 10)
+                done, _ = session.receive(_grace(cell_timeout))
                 session.evidence.extend(done.get("evidence", []))
             except KernelGone:
                 pass
