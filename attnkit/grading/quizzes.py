@@ -38,6 +38,7 @@ QUIZZES: tuple[Quiz, ...] = (
     Quiz("q4_qkv_math", 4, "a stable softmax and scaled dot-product attention with a mask"),
     Quiz("q5_self_attention", 5, "the causal mask and (causal) self-attention"),
     Quiz("q6_multi_head", 6, "split and merge heads, multi-head attention, attention inside MiniLM"),
+    Quiz("q7_transformer", 7, "sinusoidal positions, Add & Norm, the three masks, cross-attention"),
 )
 
 QUIZ_IDS: tuple[str, ...] = tuple(q.id for q in QUIZZES)
