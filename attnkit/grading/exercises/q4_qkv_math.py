@@ -7,8 +7,11 @@ import attnkit
 from attnkit.grading.catalogue import ABC, Bug, Case, Exercise, Question, change
 from attnkit.grading.exercises.q3_library import ATTENTION_BUILTINS
 
-__all__ = ["EXERCISES", "QUESTIONS", "SOFTMAX_BUILTINS"]
+__all__ = ["EXERCISES", "QUESTIONS", "SOFTMAX_BUILTINS", "BUILTIN_ATTENTION"]
 
+# the message of a ready-made attention call, in every exercise that asks for attention itself
+BUILTIN_ATTENTION = ("this calls a ready-made attention function (attnkit's or torch's): the exercise is to "
+                     "write the scores, the mask, the softmax and the weighted sum yourself, so it earns no credit.")
 SOFTMAX_BUILTINS = ("attnkit.softmax", "attnkit.attention.softmax", "torch.softmax",
                     "torch.nn.functional.softmax", "torch.Tensor.softmax", "scipy.special.softmax")
 
@@ -116,8 +119,7 @@ def softmax(x, axis=-1):
             "weighted sum of the values is the result, the weights explain it.",
             change(SDPA, SDPA_RIGHT, ret="return weights, weights @ value")),
         Bug("builtin_attention",
-            "this calls a ready-made attention function (attnkit's or torch's): the exercise is to write "
-            "the scores, the mask, the softmax and the weighted sum yourself, so it earns no credit.", '''
+            BUILTIN_ATTENTION, '''
 def scaled_dot_product_attention(query, key, value, mask=None):
     import attnkit
     return attnkit.scaled_dot_product_attention(query, key, value, mask=mask)

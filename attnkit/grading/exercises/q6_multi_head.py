@@ -10,6 +10,7 @@ import torch
 
 import attnkit
 from attnkit.grading.catalogue import ABC, Bug, Case, Exercise, Question, change
+from attnkit.grading.exercises.q4_qkv_math import BUILTIN_ATTENTION
 
 __all__ = ["EXERCISES", "QUESTIONS", "inside_minilm", "MINILM_SENTENCES"]
 
@@ -129,8 +130,7 @@ def minilm_attention(query, key, value, mask=None):
     return weights @ value, weights
 '''),
         Bug("builtin_attention_inside_minilm",
-            "this calls a ready-made attention function (attnkit's or torch's): the exercise is to write "
-            "the scores, the mask, the softmax and the weighted sum yourself, so it earns no credit.", '''
+            BUILTIN_ATTENTION, '''
 def minilm_attention(query, key, value, mask=None):
     import attnkit
     return attnkit.scaled_dot_product_attention(query, key, value, mask=mask)
