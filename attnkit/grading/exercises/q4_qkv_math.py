@@ -76,6 +76,10 @@ EXERCISES = [
             "the `axis` argument is ignored: softmax(x, axis=0) must normalise along axis 0.",
             change(SOFTMAX, {}, body="e = np.exp(x - np.max(x, axis=-1, keepdims=True))\n"
                                      "    return e / np.sum(e, axis=-1, keepdims=True)")),
+        Bug("softmax_not_normalised",
+            "the exponentials were not divided by their sum: softmax turns scores into shares, so every "
+            "slice along `axis` must sum to 1.",
+            change(SOFTMAX, {}, body="return np.exp(x - np.max(x, axis=axis, keepdims=True))")),
         Bug("softmax_builtin",
             "this calls a library softmax (attnkit's, torch's or scipy's): the exercise is to write the "
             "exponentials and the normalisation yourself, so it earns no credit.", '''
