@@ -53,8 +53,9 @@ def browser():
         _unavailable("Playwright is not installed (pip install -e '.[dev]', or `make test`)")
     executable = jlab.chromium_path()
     if executable is None:
-        _unavailable("no Chromium at /usr/bin/chromium or on the PATH (apt-get install chromium, "
-                     "or set ATTNKIT_CHROMIUM to a Chromium binary)")
+        where = (f"ATTNKIT_CHROMIUM={os.environ['ATTNKIT_CHROMIUM']} is not an executable"
+                 if os.environ.get("ATTNKIT_CHROMIUM") else "no Chromium at /usr/bin/chromium or on the PATH")
+        _unavailable(f"{where} (apt-get install chromium, or set ATTNKIT_CHROMIUM to a Chromium binary)")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=jlab.CHROMIUM_ARGS)
         yield launched
@@ -141,7 +142,9 @@ def test_lab_opens_on_lessons_with_no_dialog_and_no_instructor_tools(lab, page, 
             page.locator(".jp-Dialog").all_text_contents())
         assert "Run" in _menu_labels(page), "the lab's menu bar rendered"
         _shot(page, shots, "lab_landing")
-        jlab.open_notebook(page, lab, QUIZ)
+        jlab.open_notebook(page, lab, QUIZ, kernel=False)
+        page.wait_for_selector(f"{jlab.NOTEBOOK} .jp-Toolbar", timeout=30_000)
+        time.sleep(1)
         _shot(page, shots, "lab_quiz_as_learner")
         assert _instructor_tools(page) == [], "learners see no instructor tools"
 
@@ -153,7 +156,7 @@ def test_make_lab_instructor_shows_nbgrader(browser, tmp_path, shots):
         tab = context.new_page()
         try:
             with screenshot_on_failure(tab, shots, "lab_instructor"):
-                jlab.open_notebook(tab, instructor, QUIZ)
+                jlab.open_notebook(tab, instructor, QUIZ, kernel=False)
                 jlab.wait_until(lambda: "Nbgrader" in _menu_labels(tab), 30, "the Nbgrader menu")
                 jlab.wait_until(lambda: len(_instructor_tools(tab)) == 3, 30,
                                 "the Create Assignment sidebar and the Validate button")
@@ -198,10 +201,11 @@ def _move(tab, control, kind: str) -> str:
 
 
 CONTROLS = {"slider": ".widget-slider", "dropdown": ".widget-dropdown", "text": ".widget-text"}
+MOVES = int(os.environ.get("ATTNKIT_WIDGET_MOVES", "1"))  # moves per control (the blank figure came on the first)
 
 
 def _exercise_widget(tab, view, label: str, shots: Path) -> list[str]:
-    """Move each control of one widget twice; every time its figure must redraw whole."""
+    """Move each control of one widget; every time its figure must redraw whole."""
     done = []
     view.scroll_into_view_if_needed()
     jlab.wait_until(lambda: jlab.widget_images(view), 60, f"{label}: a figure in the widget")
@@ -212,7 +216,7 @@ def _exercise_widget(tab, view, label: str, shots: Path) -> list[str]:
         for i, control in enumerate(view.locator(selector).all()):
             label_text = control.locator(".widget-label").first.text_content() if control.locator(
                 ".widget-label").count() else ""
-            for _ in range(2):
+            for _ in range(MOVES):
                 before = jlab.widget_images(view)
                 step += 1
                 action = _move(tab, control, kind)
@@ -248,6 +252,10 @@ def test_lesson_runs_in_jupyterlab_and_its_widgets_redraw(lab, page, shots, less
                if jlab.RAW_WIDGET_TEXT.search(t)]
         assert not raw, f"{lesson}: widgets shown as text, not rendered: {raw}"
         print(f"{lesson}: Run All {seconds:.1f} s, {len(views)} widget(s)")
+        if os.environ.get("ATTNKIT_SCREENSHOTS"):  # every output with a picture, as the learner sees it
+            for k, area in enumerate(page.locator(f"{jlab.CODE_CELL} .jp-Cell-outputArea:has(img)").all()):
+                area.scroll_into_view_if_needed()
+                _shot(page, shots, f"{name}_figure{k:02d}", area)
         interactive = [v for v in views if v.locator(", ".join(CONTROLS.values())).count()]  # not progress bars
         for n, view in enumerate(interactive):
             for line in _exercise_widget(page, view, f"{name}_w{n}", shots):

@@ -26,9 +26,10 @@ RAW_WIDGET_TEXT = re.compile(r"\b(interactive|VBox|HBox|FloatSlider|IntSlider|Dr
 
 
 def chromium_path() -> str | None:
-    """The system Chromium: $ATTNKIT_CHROMIUM, /usr/bin/chromium, or chromium on the PATH."""
-    for candidate in (os.environ.get("ATTNKIT_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
+    """The system Chromium: $ATTNKIT_CHROMIUM if set (only it), else /usr/bin/chromium or chromium on the PATH."""
+    chosen = os.environ.get("ATTNKIT_CHROMIUM")
+    candidates = [chosen] if chosen else ["/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")]
+    for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -46,10 +47,12 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, every: f
         time.sleep(every)
 
 
-def open_notebook(page: Any, lab: Any, path: str) -> None:
-    """Open a notebook by its URL (in a fresh workspace: no tabs of earlier tests) and wait for its kernel."""
+def open_notebook(page: Any, lab: Any, path: str, kernel: bool = True) -> None:
+    """Open a notebook by its URL (in a fresh workspace: no tabs of earlier tests); wait for its kernel."""
     page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
     page.wait_for_selector(CODE_CELL, state="attached", timeout=60_000)
+    if not kernel:
+        return
     wait_idle(page, 120, "the kernel to start")
     page.locator(f"{NOTEBOOK} .jp-Notebook").first.click(position={"x": 5, "y": 5})  # focus the notebook, as a learner does
 
@@ -130,13 +133,26 @@ def replace_source(page: Any, cell: Any, source: str) -> None:
     wait_until(lambda: cell_text(cell).split() == source.split(), 10, "the new source in the editor")
 
 
-def run_cell(page: Any, cell: Any, timeout: float = 60) -> None:
-    """Run one cell (Ctrl+Enter in its editor) and wait for its execution count."""
-    cell.locator(".cm-content").click()
-    before = cell.locator(".jp-InputPrompt").text_content().strip()
-    page.keyboard.press("Control+Enter")
-    wait_until(lambda: (lambda p: re.search(r"\d", p) and p != before)(
-        cell.locator(".jp-InputPrompt").text_content().strip()), timeout, "the cell to run")
+def run_cell(page: Any, cell: Any, timeout: float = 120) -> None:
+    """Select a cell and press the toolbar's Run button, as a learner does; wait for its new execution count."""
+    prompt = cell.locator(".jp-InputPrompt")
+    before = prompt.text_content().strip()
+    button = page.locator(f"{NOTEBOOK} .jp-Toolbar [data-command='notebook:run-cell-and-select-next']").first
+
+    def ran() -> bool:
+        now = prompt.text_content().strip()
+        return bool(re.search(r"\d", now)) and now != before
+
+    for attempt in range(3):  # a click can be lost while the page is busy; a run is never repeated
+        prompt.click()  # select the cell (command mode)
+        button.click()
+        try:
+            wait_until(lambda: ran() or "*" in prompt.text_content(), 10, "the cell to start")
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
+    wait_until(ran, timeout, "the cell to run")
     wait_idle(page, timeout)
 
 
@@ -181,11 +197,11 @@ def widget_images(view: Any) -> list[str]:
 
 
 def settled_images(page: Any, view: Any, before: list[str], timeout: float) -> list[str]:
-    """Wait until the widget's images changed from `before`, the kernel is idle and they stayed put for 2 s."""
+    """Wait until the widget's images changed from `before`, the kernel is idle and they stayed put for 1.5 s."""
     wait_until(lambda: widget_images(view) != before, timeout, "the widget's figure to change")
     last, since = widget_images(view), time.time()
     deadline = time.time() + timeout
-    while time.time() - since < 2.0 or kernel_status(page) != "idle":
+    while time.time() - since < 1.5 or kernel_status(page) != "idle":
         assert time.time() < deadline, "the widget's figure did not settle"
         time.sleep(0.2)
         now = widget_images(view)
