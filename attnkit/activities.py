@@ -207,7 +207,7 @@ def _as_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def reveal(activity_id: str, guess: Any, measured: float) -> bool:
+def reveal(activity_id: str, guess: Any, measured: float) -> None:
     """Put the learner's guess (or knob answer) next to the measurement, and say why.
 
     Args:
@@ -215,8 +215,9 @@ def reveal(activity_id: str, guess: Any, measured: float) -> bool:
         guess: the number the learner wrote (``...`` while they have not).
         measured: what the lesson measured, in the same unit as the guess.
 
-    Returns:
-        Whether the guess is within the activity's tolerance. Never raises.
+    Prints ``✓`` when the guess is within the activity's tolerance, ``✗`` when not, and records
+    it for :func:`last_result`. Returns nothing (a cell ending with it shows only the printout)
+    and never raises.
     """
     entry = activity(activity_id)
     unit = entry.unit
@@ -226,10 +227,9 @@ def reveal(activity_id: str, guess: Any, measured: float) -> bool:
     if number is None:
         _record(activity_id, "no guess", f"… {activity_id}: no answer written yet ({entry.question}). "
                                          f"Measured: {shown}. {why}")
-        return False
+        return
     right = entry.close_enough(number, measured)
     mark = "✓" if right else "✗"
     verdict = "close" if right else "off"
     _record(activity_id, "right" if right else "wrong",
             f"{mark} {activity_id}: you said {number:.3g}{unit}, measured {shown} ({verdict}). {why}")
-    return right
