@@ -14,7 +14,8 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -92,12 +93,12 @@ def draw_qkv_pipeline(L: int = 4, S: int = 3, d_k: int = 2, d_v: int = 2) -> Any
         ax.text(x + w / 2, top - h - 0.15, shape, ha="center", va="top", fontsize=9)
         return x, x + w, top - h / 2
 
-    q = block("Q", 0.0, L, d_k, f"(L, d_k) = ({L}, {d_k})")
+    block("Q", 0.0, L, d_k, f"(L, d_k) = ({L}, {d_k})")
     k = block("K", 1.4, S, d_k, f"(S, d_k) = ({S}, {d_k})")
     weights = np.exp(rng.normal(size=(L, S)))
     weights /= weights.sum(axis=1, keepdims=True)
     s = block("scores", 4.4, L, S, f"(L, S) = ({L}, {S})", fill=0.25 + 0.5 * rng.uniform(size=(L, S)))
-    w = block("weights", 7.0, L, S, f"(L, S), rows sum to 1", fill=0.15 + 0.85 * weights)
+    w = block("weights", 7.0, L, S, "(L, S), rows sum to 1", fill=0.15 + 0.85 * weights)
     v = block("V", 7.0 + S * cell + 0.6, S, d_v, f"(S, d_v) = ({S}, {d_v})")
     out = block("output", 11.2, L, d_v, f"(L, d_v) = ({L}, {d_v})")
     _arrow(ax, (k[1] + 0.1, k[2]), (s[0] - 0.1, s[2]), r"$QK^\top/\sqrt{d_k}$")
@@ -193,8 +194,8 @@ def draw_head_split(L: int = 4, D: int = 12, H: int = 3) -> Any:
         ax.text(x + d_k * cell / 2, top + 0.12, f"head {h}", ha="center", va="bottom", fontsize=9, color=color)
     ax.text(left + width_heads / 2, top - L * cell - 0.2, f"(H, L, d_k) = ({H}, {L}, {d_k})", ha="center",
             va="top", fontsize=9)
-    ax.text((left + width_heads) / 2, -0.75, f"(B, L, H*d_k) -> reshape (B, L, H, d_k) -> transpose (B, H, L, d_k); "
-            f"merge_heads undoes both", ha="center", fontsize=9)
+    ax.text((left + width_heads) / 2, -0.75, "(B, L, H*d_k) -> reshape (B, L, H, d_k) -> transpose (B, H, L, d_k); "
+            "merge_heads undoes both", ha="center", fontsize=9)
     ax.set_title(f"split_heads: head h gets columns h*d_k .. (h+1)*d_k - 1 of every position (d_k = D / H = {d_k})")
     return fig
 

@@ -9,8 +9,7 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from attnkit.diagrams import (diagram_labels, draw_head_split, draw_masks, draw_qkv_pipeline,  # noqa: E402
-                              draw_self_attention)
+from attnkit.diagrams import diagram_labels, draw_head_split, draw_masks, draw_qkv_pipeline, draw_self_attention  # noqa: E402
 
 
 def _text(fig):

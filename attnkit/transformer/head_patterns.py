@@ -87,8 +87,11 @@ def sink_scores(maps: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
 
     Example:
         >>> w = np.zeros((1, 2, 4, 4)); w[0, 0, :, 0] = 0.7; w[0, 0, :, 1] = 0.3; w[0, 1, :, 3] = 1.0
-        >>> {k: v.round(2).tolist() for k, v in sink_scores([w]).items()}
-        {'[CLS] weight': [[0.7, 0.0]], '[SEP] weight': [[0.0, 1.0]], '[CLS] largest': [[1.0, 0.0]], '[SEP] largest': [[0.0, 1.0]]}
+        >>> scores = sink_scores([w])
+        >>> scores["[CLS] weight"].round(2).tolist(), scores["[SEP] weight"].round(2).tolist()
+        ([[0.7, 0.0]], [[0.0, 1.0]])
+        >>> scores["[CLS] largest"].tolist(), scores["[SEP] largest"].tolist()
+        ([[1.0, 0.0]], [[0.0, 1.0]])
     """
     pattern_scores(maps)  # the same shape checks
     per_sentence = []

@@ -49,7 +49,8 @@ def my_attention(query, key, value, mask=None):
     """Attention in torch for one sentence: (output (B, H, L, d_k), weights (B, H, L, L)).
 
     ``mask`` is not needed here: one sentence at a time has no padding (a padded batch needs it)."""
-    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])  # (B, H, L, d_k) @ (B, H, d_k, L) -> (B, H, L, L)
+    # (B, H, L, d_k) @ (B, H, d_k, L) -> (B, H, L, L)
+    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])
     weights = torch.softmax(scores, dim=-1)  # each row (one query) sums to 1
     return weights @ value, weights  # (B, H, L, L) @ (B, H, L, d_k) -> (B, H, L, d_k)
 
