@@ -162,7 +162,9 @@ def test_attnkit_grade(corpus, name: str, tmp_path: Path) -> None:
         with pytest.raises(nbformat.reader.NotJSONError):
             nbformat.read(path, as_version=4)
         return
-    result, judged, hidden = grade_notebook(path, QUIZ, workdir=tmp_path, timeout=TIMEOUT, feedback=False)
+    # the course's copy of solutions/ (the repository's may be edited while this runs)
+    result, judged, hidden = grade_notebook(path, QUIZ, workdir=tmp_path, timeout=TIMEOUT, feedback=False,
+                                            root=corpus["courses"]["class"])
     assert hidden
     _check(entry, result.score, judged.status, " | ".join(judged.flags))
 
