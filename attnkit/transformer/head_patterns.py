@@ -15,7 +15,8 @@ often each is a query's single largest weight.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -111,7 +112,8 @@ def top_heads(scores: dict[str, np.ndarray], pattern: str, k: int = 3) -> list[H
         raise KeyError(f"pattern {pattern!r} is not scored; choose one of {list(scores)}")
     table = scores[pattern]  # (layers, H)
     order = np.argsort(table, axis=None)[::-1][:k]
-    return [HeadMatch(int(l), int(h), float(table[l, h])) for l, h in zip(*np.unravel_index(order, table.shape))]
+    return [HeadMatch(int(layer), int(h), float(table[layer, h]))
+            for layer, h in zip(*np.unravel_index(order, table.shape))]
 
 
 def _position(tokens: Sequence[str], token: str | int, name: str) -> int:
@@ -140,7 +142,8 @@ def find_heads(tokens: Sequence[str], weights: np.ndarray, source: str | int, ta
                 hint="attention_maps returns tokens and weights that belong together")
     i, j = _position(tokens, source, "source"), _position(tokens, target, "target")
     table = np.asarray(weights)[:, :, i, j]  # (layers, H)
-    found = [HeadMatch(int(l), int(h), float(table[l, h])) for l, h in zip(*np.nonzero(table >= threshold))]
+    found = [HeadMatch(int(layer), int(h), float(table[layer, h]))
+             for layer, h in zip(*np.nonzero(table >= threshold))]
     return sorted(found, key=lambda m: -m.weight)
 
 
@@ -199,11 +202,12 @@ def plot_pattern_maps(scores: dict[str, np.ndarray], patterns: Sequence[str] = P
     for pattern in patterns:
         check_shape(f"scores[{pattern!r}]", scores[pattern], ("layers", "H"))
     layers, H = scores[patterns[0]].shape
-    fig, axes = plt.subplots(1, len(patterns), figsize=(4 * len(patterns), 2.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(patterns), figsize=(3.4 * len(patterns), 2.4), squeeze=False,
+                             layout="constrained")
     for ax, pattern in zip(axes[0], patterns):
         image = ax.imshow(scores[pattern], cmap="Blues", vmin=0, vmax=1)
         ax.set_xticks(range(H), [str(h) for h in range(H)], fontsize=7)
         ax.set_yticks(range(layers), [str(layer) for layer in range(layers)], fontsize=7)
         ax.set(title=pattern, xlabel="head", ylabel="layer")
-    fig.colorbar(image, ax=list(axes[0]))
+    fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="score")
     return fig
