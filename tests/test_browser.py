@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
 from browser import jlab
 from browser.lab import ROOT, running_lab
 
@@ -247,7 +246,7 @@ def test_lesson_runs_in_jupyterlab_and_its_widgets_redraw(lab, page, shots, less
         views = _widget_views(page)
         for view in views:  # scroll each into view: it must render there, not stay "Loading widget"
             view.scroll_into_view_if_needed()
-            jlab.wait_until(lambda: view.locator(".jupyter-widgets").count(), 30, f"{lesson}: a widget to render")
+            jlab.wait_until(lambda v=view: v.locator(".jupyter-widgets").count(), 30, f"{lesson}: a widget to render")
         raw = [t for t in page.locator(f"{jlab.CODE_CELL} .jp-OutputArea-output").all_text_contents()
                if jlab.RAW_WIDGET_TEXT.search(t)]
         assert not raw, f"{lesson}: widgets shown as text, not rendered: {raw}"

@@ -11,9 +11,10 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 # Debian's Chromium, headless; Playwright never downloads a browser of its own here.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -28,7 +29,8 @@ RAW_WIDGET_TEXT = re.compile(r"\b(interactive|VBox|HBox|FloatSlider|IntSlider|Dr
 def chromium_path() -> str | None:
     """The system Chromium: $ATTNKIT_CHROMIUM if set (only it), else /usr/bin/chromium or chromium on the PATH."""
     chosen = os.environ.get("ATTNKIT_CHROMIUM")
-    candidates = [chosen] if chosen else ["/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")]
+    candidates = ([chosen] if chosen else
+                  ["/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")])
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
@@ -54,7 +56,8 @@ def open_notebook(page: Any, lab: Any, path: str, kernel: bool = True) -> None:
     if not kernel:
         return
     wait_idle(page, 120, "the kernel to start")
-    page.locator(f"{NOTEBOOK} .jp-Notebook").first.click(position={"x": 5, "y": 5})  # focus the notebook, as a learner does
+    # focus the notebook, as a learner does
+    page.locator(f"{NOTEBOOK} .jp-Notebook").first.click(position={"x": 5, "y": 5})
 
 
 def kernel_status(page: Any) -> str:
@@ -169,7 +172,7 @@ class Picture:
     ink: float  # share of pixels that are not (nearly) white
     pixels: Any  # numpy (h, w, 3) uint8
 
-    def differs_from(self, other: "Picture") -> bool:
+    def differs_from(self, other: Picture) -> bool:
         if self.size != other.size:
             return True
         import numpy as np

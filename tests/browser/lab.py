@@ -16,10 +16,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,7 +71,8 @@ def running_lab(tmp: Path, target: str = "lab", settings: dict | None = None,
     env, args = make_recipe(target)
     port, token = free_port(), "attnkit-test"
     settings_dir = tmp / "user-settings"
-    for plugin, values in (settings or {}).items():  # "@scope/package:plugin" -> settings_dir/@scope/package/plugin.jupyterlab-settings
+    # "@scope/package:plugin" -> settings_dir/@scope/package/plugin.jupyterlab-settings
+    for plugin, values in (settings or {}).items():
         package, name = plugin.split(":")
         path = settings_dir / package / f"{name}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
