@@ -68,7 +68,8 @@ def main() -> None:
                 times[name].append(time.perf_counter() - start)
     med = {name: statistics.median(t) for name, t in times.items()}
     print(f"B={args.B} H={args.H} L=S={args.L} d_k={args.d_k} float32, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, median of {args.rounds} shuffled rounds (each timed call right after an untimed one)")
+          f"{torch.get_num_threads()} threads, median of {args.rounds} shuffled rounds "
+          f"(each timed call right after an untimed one)")
     for name, t in times.items():
         print(f"  {name:<20} {1e3 * med[name]:8.1f} ms  (range {1e3 * min(t):.1f}-{1e3 * max(t):.1f})")
     best = {name: min(t) for name, t in times.items()}

@@ -16,8 +16,14 @@ from pathlib import Path
 import torch
 
 from attnkit.translation.toy_language import translation_dataset
-from attnkit.translation.training import (CHECKPOINTS, EPOCHS, accuracy_by_length, build_translator,
-                                          save_checkpoint, train)
+from attnkit.translation.training import (
+    CHECKPOINTS,
+    EPOCHS,
+    accuracy_by_length,
+    build_translator,
+    save_checkpoint,
+    train,
+)
 
 OUT = Path(__file__).resolve().parents[1] / "attnkit" / "translation" / "checkpoints"
 

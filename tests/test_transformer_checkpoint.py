@@ -7,8 +7,14 @@ import torch
 
 from attnkit.translation.seq2seq import greedy_decode
 from attnkit.translation.toy_language import translation_dataset
-from attnkit.translation.training import (CHECKPOINTS, EPOCHS, build_translator, load_checkpoint, load_pretrained,
-                                          make_batches)
+from attnkit.translation.training import (
+    CHECKPOINTS,
+    EPOCHS,
+    build_translator,
+    load_checkpoint,
+    load_pretrained,
+    make_batches,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "attnkit" / "translation" / "checkpoints" / "transformer_64.pt"

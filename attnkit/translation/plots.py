@@ -7,8 +7,8 @@ only wires controls to ``greedy_decode`` and those plots.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
-
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from attnkit.plotting import plot_attention, plot_spotlight
 from attnkit.translation.seq2seq import Seq2Seq, greedy_decode

@@ -17,7 +17,7 @@ changes. A sentence is clauses joined by conjunctions; a clause is
 from __future__ import annotations
 
 import random
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = [
     "NOUNS", "ADJECTIVES", "VERBS", "DETERMINERS", "PREPOSITIONS", "ADVERBS", "CONJUNCTIONS",
