@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from adversarial.corpus import ENTRIES, QUIZ, build, honest_notebook  # noqa: E402
+from adversarial.corpus import ENTRIES, QUIZ, build, honest_notebook, quiz_points  # noqa: E402
 
 from attnkit.grading import sandbox  # noqa: E402
 
@@ -97,6 +97,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory):
             build(entry, honest, course / "submitted" / entry.name / QUIZ, canary=canary, course=course,
                   port=listener.port)
         courses[how] = course
+    points = quiz_points(release)
     repo_before = _tree(REPO, (".git", ".venv", "attnkit.egg-info", ".pytest", "tests/__pycache__", ".ipynb"))
     before = {how: _tree(c, ("autograded", "feedback", "gradebook.db", "grading_status", "grades.csv", "submitted"))
               for how, c in courses.items()}
@@ -108,7 +109,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory):
     time.sleep(0.5)
     leftovers = _sandbox_processes()
     listener.close()
-    yield {"courses": courses, "rows": {r["student_id"]: r for r in rows}, "listener": listener, "canary": canary,
+    yield {"points": points, "courses": courses, "rows": {r["student_id"]: r for r in rows}, "listener": listener,
+           "canary": canary,
            "leftovers": leftovers, "nbgrader_log": done.stderr, "before": before, "repo_before": repo_before,
            "class_seconds": class_seconds, "base": base}
 
@@ -125,8 +127,9 @@ def _status_rows(course: Path) -> dict[str, dict[str, str]]:
         return {r["student_id"]: r for r in csv.DictReader(fh)}
 
 
-def _check(entry, score: float, status: str, flags: str) -> None:
-    assert score == entry.score, f"{entry.name}: score {score}, expected {entry.score} ({status}; {flags})"
+def _check(entry, points, score: float, status: str, flags: str) -> None:
+    expected = entry.score(points)
+    assert score == expected, f"{entry.name}: score {score}, expected {expected} ({status}; {flags})"
     assert status == entry.status, f"{entry.name}: status {status!r}, expected {entry.status!r} ({flags})"
     for expected in entry.flags:
         assert expected in flags, f"{entry.name}: no flag mentioning {expected!r} in {flags!r}"
@@ -138,8 +141,8 @@ def _check(entry, score: float, status: str, flags: str) -> None:
 def test_grade_class(corpus, name: str) -> None:
     entry = BY_NAME[name]
     row = corpus["rows"][name]
-    _check(entry, float(row["score"]), row["status"], row["flags"])
-    assert _gradebook_scores(corpus["courses"]["class"])[name] == entry.score
+    _check(entry, corpus["points"], float(row["score"]), row["status"], row["flags"])
+    assert _gradebook_scores(corpus["courses"]["class"])[name] == entry.score(corpus["points"])
 
 
 @pytest.mark.parametrize("name", [e.name for e in ENTRIES if e.name not in ("malformed", "renamed")])
@@ -148,8 +151,8 @@ def test_plain_nbgrader_autograde(corpus, name: str) -> None:
     notebooks are what grade-class triages; plain nbgrader logs an error for them)."""
     entry = BY_NAME[name]
     row = _status_rows(corpus["courses"]["nbgrader"])[name]
-    _check(entry, float(row["score"]), row["status"], row["flags"])
-    assert _gradebook_scores(corpus["courses"]["nbgrader"])[name] == entry.score
+    _check(entry, corpus["points"], float(row["score"]), row["status"], row["flags"])
+    assert _gradebook_scores(corpus["courses"]["nbgrader"])[name] == entry.score(corpus["points"])
 
 
 @pytest.mark.parametrize("name", [e.name for e in ENTRIES if e.name != "renamed"])
@@ -166,7 +169,7 @@ def test_attnkit_grade(corpus, name: str, tmp_path: Path) -> None:
     result, judged, hidden = grade_notebook(path, QUIZ, workdir=tmp_path, timeout=TIMEOUT, feedback=False,
                                             root=corpus["courses"]["class"])
     assert hidden
-    _check(entry, result.score, judged.status, " | ".join(judged.flags))
+    _check(entry, corpus["points"], result.score, judged.status, " | ".join(judged.flags))
 
 
 def test_no_side_effects(corpus) -> None:

@@ -131,7 +131,7 @@ def _mkdirs(args: list[str], made: set[str], path: Path) -> None:
     """--dir each missing ancestor, 0755 (bwrap as root makes them 0700 otherwise)."""
     for parent in reversed(path.parents):
         p = str(parent)
-        if p == "/" or p in made or p in ("/usr", "/tmp", "/proc", "/dev"):
+        if p == "/" or p in made or p in ("/usr", "/proc", "/dev"):
             continue
         made.add(p)
         args += ["--perms", "0755", "--dir", p]
@@ -151,7 +151,9 @@ def sandbox_command(argv: Sequence[str], scratch: Path, limits: Limits, env: dic
     root = os.geteuid() == 0
     args = [_bwrap() or "bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "grading",
-            "--ro-bind", "/usr", "/usr"]
+            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
+            # /tmp first: a package or venv that lives under /tmp is bound over it afterwards
+            "--perms", "1777", "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     if not root:
         args += ["--unshare-user", "--uid", str(uid), "--gid", str(uid)]
     for name in ("bin", "lib", "lib64", "sbin"):
@@ -177,9 +179,7 @@ def sandbox_command(argv: Sequence[str], scratch: Path, limits: Limits, env: dic
     for name in ("__init__.py", *KERNEL_SIDE):
         args += ["--ro-bind", str(package / "grading" / name), str(package / "grading" / name)]
     args += ["--remount-ro", str(package / "grading"),
-             "--bind", str(scratch), SCRATCH, "--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
-             "--chdir", SCRATCH, "--clearenv"]
+             "--bind", str(scratch), SCRATCH, "--chdir", SCRATCH, "--clearenv"]
     base_env = {"HOME": SCRATCH, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8",
                 "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl", "HF_HUB_OFFLINE": "1",
                 "TRANSFORMERS_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1",

