@@ -163,3 +163,22 @@ def test_grade_class_and_bundle_dispatch(monkeypatch: pytest.MonkeyPatch) -> Non
     assert cli.main(["grade-class", "q4_qkv_math", "--workers", "3", "--course", "here", "--timeout", "9"]) == 0
     assert cli.main(["bundle", "--out", "x.tar.gz"]) == 0
     assert calls == [("class", ("q4_qkv_math", "here", 3, 9, False)), ("bundle", ("x.tar.gz",))]
+
+
+@linux_only
+@pytest.mark.slow
+def test_attnkit_grade_in_an_unpacked_bundle_runs_the_visible_tests(tmp_path: Path) -> None:
+    import subprocess
+
+    path = bundle.build_bundle(tmp_path / "course.tar.gz")
+    with tarfile.open(path) as tar:
+        tar.extractall(tmp_path, filter="data")
+    root = tmp_path / "attnkit-course"
+    assert not (root / "solutions").exists()
+    solved = tmp_path / "q4_qkv_math.ipynb"
+    solved.write_text((REPO / "solutions" / "q4_qkv_math" / "q4_qkv_math.ipynb").read_text())
+    done = subprocess.run([sys.executable, "-c", "import sys; from attnkit.grading import selfgrade; "
+                           f"sys.exit(selfgrade.main({str(solved)!r}))"], cwd=root, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), "HOME": str(tmp_path)}, timeout=600)
+    assert "visible tests only" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr  # the solution passes the visible tests
