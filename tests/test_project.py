@@ -110,3 +110,13 @@ def test_each_topic_subpackage_says_which_lessons_use_it(package):
     actual = {nb.name[:2].lstrip("0") for nb in (ROOT / "lessons").glob("*.ipynb")
               if f"attnkit.{package}" in nb.read_text()}
     assert said == actual, f"attnkit.{package} says lessons {sorted(said)} but is imported by {sorted(actual)}"
+
+
+def test_ruff_finds_nothing():
+    """The lint rules in pyproject.toml ([tool.ruff]) hold for the whole repository (`make lint`)."""
+    import sys
+
+    pytest.importorskip("ruff", reason="ruff comes with the dev extra: pip install -e '.[dev]'")
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]

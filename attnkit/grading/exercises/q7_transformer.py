@@ -48,7 +48,8 @@ def cross_attention(y, memory, src_lengths, W_q, W_k, W_v):
 
 
 def encoding_cases(seed: int) -> list[Case]:
-    return [Case("L = 6, D = 8", 6, 8), Case("L = 1, D = 2", 1, 2), Case(f"L = {10 + seed % 5}, D = 16", 10 + seed % 5, 16)]
+    L = 10 + seed % 5
+    return [Case("L = 6, D = 8", 6, 8), Case("L = 1, D = 2", 1, 2), Case(f"L = {L}, D = 16", L, 16)]
 
 
 def positions_cases(seed: int) -> list[Case]:
@@ -72,7 +73,8 @@ def boolean_masks(masks) -> str | None:
     """Masks must be boolean arrays (True = may attend)."""
     for name, mask in zip(("encoder mask", "decoder self-attention mask", "cross-attention mask"), masks):
         if getattr(mask, "dtype", None) != np.bool_:
-            return f"the {name} must be boolean (True = may attend), got dtype {getattr(mask, 'dtype', type(mask).__name__)}"
+            dtype = getattr(mask, "dtype", type(mask).__name__)
+            return f"the {name} must be boolean (True = may attend), got dtype {dtype}"
     return None
 
 
@@ -156,7 +158,8 @@ EXERCISES = [
             "embedding.",
             change(_POSITIONS, {}, body="embeddings * np.sqrt(D) * sinusoidal_encoding(L, D)")),
     ]),
-    Exercise("add_and_norm", reference=add_and_norm, cases=norm_cases, forbidden=("torch.nn.functional.layer_norm",), bugs=[
+    Exercise("add_and_norm", reference=add_and_norm, cases=norm_cases,
+             forbidden=("torch.nn.functional.layer_norm",), bugs=[
         Bug("layernorm_wrong_axis",
             "the mean and variance were taken over the wrong axis: layer norm normalises each position's "
             "D features on its own (the last axis), never across positions or the batch.",
