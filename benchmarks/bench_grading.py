@@ -1,12 +1,15 @@
 """How long grading a class takes: plain serial nbgrader next to ``attnkit grade-class``, one run.
 
-Two identical course directories get the same class of N submissions (default 40) of one quiz,
-built from the adversarial corpus's quick submissions (honest, blank, buggy, tampering; the
-hanging ones are left out so that the time limit does not dominate). Then, side by side:
+Three course directories get the same class of N submissions (default 40) of one quiz, built
+from the adversarial corpus's harmless submissions (honest, noisy, slow, blank, buggy, banned
+built-ins, edited or deleted test cells; nothing that touches files, the network, processes or
+memory, because the first contender runs them unsandboxed). Then, side by side:
 
-* serial: ``nbgrader autograde <quiz>`` (one call, students one after the other: nbgrader's own
-  loop, with this course's sandboxed judge), then ``nbgrader generate_feedback`` and
-  ``nbgrader export``: the instructor's plain workflow;
+* vanilla: nbgrader as it comes, ``Execute`` in a Jupyter kernel per notebook, no sandbox (the
+  configuration before judged grading, for reference; its grades differ where the ban is dodged);
+* serial: ``nbgrader autograde <quiz>`` with this course's configuration (students one after the
+  other in nbgrader's own loop, each in a sandbox, judged outside), then ``generate_feedback``
+  and ``export``: the instructor's plain workflow;
 * optionally (``--per-student``) one ``nbgrader autograde --student <id>`` call per submission;
 * ``attnkit grade-class <quiz> --workers W`` (autograde, feedback, export, statuses);
 * ``attnkit grade <notebook>`` of one notebook, end to end, as a learner runs it.
@@ -36,8 +39,22 @@ from adversarial.corpus import ENTRIES, QUIZ, build, honest_notebook  # noqa: E4
 from attnkit.grading import classgrade  # noqa: E402
 from attnkit.grading.course import make_course, nbgrader  # noqa: E402
 
-QUICK = [e for e in ENTRIES if e.status not in ("timed out", "malformed", "renamed")
-         and e.name not in ("memory_hog", "leftover_processes", "torch_internal", "softmax_alias", "network")]
+HARMLESS = ("honest", "honest_noisy", "honest_slow", "blank", "patch_checks", "fake_sys_modules", "input_transformer",
+            "reexported_builtin", "default_arg_builtin", "duplicated_test_cell", "invented_grade_cell",
+            "deleted_test_cell", "edited_test_cell", "copied_from_attnkit", "patch_numpy", "always_equal_answer")
+QUICK = [e for e in ENTRIES if e.name in HARMLESS]
+VANILLA = """
+# the configuration before judged grading: nbgrader's own Execute, unsandboxed (benchmark only)
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput", "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec", "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata"]
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute", "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata"]
+"""
 
 
 def _seconds(fn) -> float:
@@ -69,8 +86,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="attnkit-bench-grading-"))
     print(f"before: {_load()}")
     courses = {}
-    for name in ("serial", "class"):
+    for name in ("vanilla", "serial", "class"):
         course = make_course(work / name, [QUIZ])
+        if name == "vanilla":
+            with open(course / "nbgrader_config.py", "a") as fh:
+                fh.write(VANILLA)
         release = nbformat.read(course / "quizzes" / QUIZ / f"{QUIZ}.ipynb", as_version=4)
         honest = honest_notebook(release, nbformat.read(REPO / "solutions" / QUIZ / f"{QUIZ}.ipynb", as_version=4))
         for i in range(args.students):
@@ -80,12 +100,13 @@ def main() -> None:
         courses[name] = course
     n = args.students
 
-    def serial() -> None:
-        nbgrader(["autograde", QUIZ, "--force"], courses["serial"], check=False)
-        nbgrader(["generate_feedback", QUIZ, "--force"], courses["serial"], check=False)
-        nbgrader(["export", "--to=grades.csv"], courses["serial"])
+    def serial(name: str) -> None:
+        nbgrader(["autograde", QUIZ, "--force"], courses[name], check=False)
+        nbgrader(["generate_feedback", QUIZ, "--force"], courses[name], check=False)
+        nbgrader(["export", "--to=grades.csv"], courses[name])
 
-    t_serial = _seconds(serial)
+    t_vanilla = _seconds(lambda: serial("vanilla"))
+    t_serial = _seconds(lambda: serial("serial"))
     t_class = _seconds(lambda: classgrade.grade_class(QUIZ, courses["class"], workers=args.workers))
     same = _scores(courses["serial"]) == _scores(courses["class"])
     students = sorted(p.name for p in (courses["serial"] / "submitted").iterdir())
@@ -97,13 +118,18 @@ def main() -> None:
     t_self = _seconds(lambda: subprocess.run([str(Path(sys.executable).parent / "attnkit"), "grade", str(one)],
                                              capture_output=True))
     print(f"quiz {QUIZ}: {n} submissions, course directories in {work}")
+    print(f"  vanilla nbgrader, a kernel each, unsandboxed     {t_vanilla:7.1f} s  {t_vanilla / n:5.2f} s/submission")
     print(f"  serial nbgrader (autograde + feedback + export)  {t_serial:7.1f} s  {t_serial / n:5.2f} s/submission")
     if t_per is not None:
         print(f"  nbgrader autograde --student, one call each      {t_per:7.1f} s  {t_per / n:5.2f} s/submission")
     print(f"  attnkit grade-class --workers {args.workers} (same steps)     {t_class:7.1f} s  "
           f"{t_class / n:5.2f} s/submission")
+    print(f"  throughput ratio grade-class / vanilla nbgrader  {t_vanilla / t_class:7.2f} x")
     print(f"  throughput ratio grade-class / serial nbgrader   {t_serial / t_class:7.2f} x")
-    print(f"  identical grades in both gradebooks: {same}")
+    print(f"  identical grades, serial nbgrader and grade-class: {same}")
+    vanilla = _scores(courses["vanilla"])
+    differ = sorted(s for s, score in _scores(courses["class"]).items() if vanilla.get(s) != score)
+    print(f"  vanilla nbgrader grades differently for: {', '.join(differ) or 'nobody'}")
     print(f"  attnkit grade, one notebook end to end           {t_self:7.1f} s")
     print(f"after: {_load()}")
 
