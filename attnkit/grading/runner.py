@@ -22,7 +22,6 @@ evidence; the grader flags the submission. Nothing here decides a grade.
 """
 from __future__ import annotations
 
-import builtins
 import io
 import json
 import os
@@ -33,7 +32,8 @@ import threading
 import time
 import traceback
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
