@@ -87,5 +87,7 @@ def first_word_influence(inputs, W_xh, W_hh, b, eps=1e-6):
 QUESTIONS = [
     Question("q1_decoder_numbers", "revisit what a plain encoder hands over to its decoder."),
     Question("q1_sequential_steps", "revisit how an RNN walks through a sentence."),
-    Question("q1_why_fade", "revisit what the encoder does to its state as a long sentence is read.", ABC),
+    Question("q1_why_fade", "revisit where lesson 1's fixed-vector model made its errors, and how its encoder "
+                            "reads a sentence.", ABC),
+    Question("q1_bigger_vector", "revisit lesson 1's curve for D = 256 next to D = 128 and attention.", ABC),
 ]

@@ -74,4 +74,5 @@ QUESTIONS = [
     Question("q2_weights_sum", "revisit how the spotlight weights are made from the scores."),
     Question("q2_word_order", "revisit how each output word chooses the source words it looks at.", ABC),
     Question("q2_weights_origin", "revisit where the scores behind the weights come from.", ABC),
+    Question("q2_flat_spotlight", "revisit what lesson 2 measured on long sentences at each temperature.", ABC),
 ]

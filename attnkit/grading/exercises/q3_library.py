@@ -1,4 +1,4 @@
-"""Quiz 3, the library: cosine similarity, vector search (top k), the soft lookup with a temperature."""
+"""Quiz 3, the library: cosine similarity, vector search (top k), a soft lookup over the k best books."""
 from __future__ import annotations
 
 import numpy as np
@@ -36,9 +36,33 @@ def top_k_cases(seed: int) -> list[Case]:
     return [Case("k = 3 of 6 keys", query, keys, 3)]
 
 
-def soft_lookup_cases(seed: int) -> list[Case]:
+TOP_K = "attnkit.library.retrieval.top_k"  # the correct version soft_top_k gets
+
+
+def soft_top_k(query: np.ndarray, keys: np.ndarray, values: np.ndarray, k: int,
+               temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Reference: a soft lookup over the k best books only: (output (d_v,), weights (S,)), 0 outside."""
+    indices, scores = retrieval.top_k(query, keys, k)  # (k,), (k,): vector search first
+    e = np.exp((scores - scores.max()) / temperature)
+    weights = np.zeros(len(keys))
+    weights[indices] = e / e.sum()  # (S,): the k best share 1, the others get 0
+    return weights @ values, weights  # (S,) @ (S, d_v) -> (d_v,)
+
+
+def soft_top_k_cases(seed: int) -> list[Case]:
     query, keys, values = library(seed)
-    return [Case(f"temperature = {t}", query, keys, values, t) for t in (0.5, 2.0)]
+    return [Case("k = 3 of 6 books, temperature = 0.5", query, keys, values, 3, 0.5),
+            Case("k = 2 of 6 books, temperature = 2", query, keys, values, 2, 2.0),
+            Case("k = 6 of 6 books (a plain soft lookup), temperature = 1", query, keys, values, 6, 1.0)]
+
+
+SOFT_TOP_K = """
+def soft_top_k(query, keys, values, k, temperature=1.0):
+    {keep}
+    weights = np.zeros(len(keys))
+    weights[indices] = shares
+    return weights @ values, weights
+"""
 
 
 EXERCISES = [
@@ -62,17 +86,36 @@ def top_k(query, keys, k):
     return order, scores[order]
 '''),
     ]),
-    Exercise("soft_lookup", reference=retrieval.soft_lookup, cases=soft_lookup_cases,
-             forbidden=ATTENTION_BUILTINS, replacements={"cosine_similarity": COSINE}, bugs=[
-        Bug("temperature_multiplied",
-            "the scores were multiplied by the temperature: a low temperature must make the lookup "
-            "sharper (closer to picking one book), so the scores are divided by it.", '''
-def soft_lookup(query, keys, values, temperature=1.0):
-    scores = cosine_similarity(query, keys) * temperature
+    Exercise("soft_top_k", reference=soft_top_k, cases=soft_top_k_cases, forbidden=ATTENTION_BUILTINS,
+             replacements={"cosine_similarity": COSINE, "top_k": TOP_K}, bugs=[
+        Bug("soft_top_k_not_renormalised",
+            "the kept weights do not sum to 1: the softmax ran over all the books and the others were "
+            "zeroed afterwards. Run the softmax over the k kept books only.", SOFT_TOP_K.format(
+                keep="""indices, _ = top_k(query, keys, k)
+    scores = cosine_similarity(query, keys) / temperature
     e = np.exp(scores - scores.max())
-    weights = e / e.sum()
-    return weights @ values, weights
-'''),
+    shares = (e / e.sum())[indices]""")),
+        Bug("soft_top_k_temperature_multiplied",
+            "the scores were multiplied by the temperature: a low temperature must make the lookup "
+            "sharper (closer to picking one book), so the scores are divided by it.", SOFT_TOP_K.format(
+                keep="""indices, scores = top_k(query, keys, k)
+    e = np.exp((scores - scores.max()) * temperature)
+    shares = e / e.sum()""")),
+        Bug("soft_top_k_worst_books",
+            "these are the k least similar books: the lookup keeps the k best matches, as vector search does.",
+            SOFT_TOP_K.format(keep="""scores = cosine_similarity(query, keys)
+    indices = np.argsort(scores, kind="stable")[:k]
+    e = np.exp((scores[indices] - scores[indices].max()) / temperature)
+    shares = e / e.sum()""")),
+        Bug("soft_top_k_weights_of_k",
+            "the weights have one entry per kept book: return one weight per book, (S,), with 0 for the "
+            "books outside the k best, so that they line up with the rows of the values.", """
+def soft_top_k(query, keys, values, k, temperature=1.0):
+    indices, scores = top_k(query, keys, k)
+    e = np.exp((scores - scores.max()) / temperature)
+    shares = e / e.sum()
+    return shares @ values[indices], shares
+"""),
     ]),
 ]
 
