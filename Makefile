@@ -23,7 +23,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]" $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 	# the course runs offline: JupyterLab should not ask to fetch news
 	mkdir -p $(VENV)/share/jupyter/lab/settings
-	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' \
+	# and its file browser shows whole lesson names (no "Modified" column cutting them to "05_self_attenti...")
+	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"},' \
+		'"@jupyterlab/filebrowser-extension:browser": {"showLastModifiedColumn": false}}' \
 		> $(VENV)/share/jupyter/lab/settings/overrides.json
 	# the browser tests (tests/test_browser.py) drive Debian's Chromium through Playwright, which never
 	# downloads a browser of its own; as root on Debian/Ubuntu, install it when it is missing

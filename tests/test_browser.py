@@ -136,6 +136,9 @@ def test_lab_opens_on_lessons_with_no_dialog_and_no_instructor_tools(lab, page, 
         listed = jlab.wait_until(lambda: page.locator(".jp-DirListing-itemText").all_text_contents(), 10,
                                  "the file browser's listing")
         assert sorted(listed) == [Path(p).name for p in LESSONS], "the file browser shows lessons/"
+        cut = page.locator(".jp-DirListing-itemText").evaluate_all(
+            "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)")
+        assert not cut, f"the file browser cuts these names short: {cut}"
         time.sleep(2)  # a dialog (news, build, kernel choice) would be up by now
         assert page.locator(".jp-Dialog").count() == 0, "a dialog opened: " + " / ".join(
             page.locator(".jp-Dialog").all_text_contents())
