@@ -9,7 +9,6 @@ quizzes grade at a time without sharing a gradebook.
 """
 from __future__ import annotations
 
-import ast
 import html
 import json
 import re
@@ -21,7 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from attnkit.grading.answers import answer_key
 from attnkit.grading.bugs import BUGS, bugs_for
+from attnkit.grading.cells import grade_id, is_test, points
 from attnkit.grading.course import QUIZ_IDS, REPO_ROOT, make_course
 from attnkit.grading.demo import (
     Student,
@@ -74,7 +75,7 @@ def build_test_class(course_dir: Path, quiz: str) -> list[Student]:
 
 
 def sum_points(nb: nbformat.NotebookNode) -> float:
-    return sum(float(c.metadata["nbgrader"]["points"]) for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+    return sum(points(c) for c in nb.cells if is_test(c))
 
 
 class _Graded(dict):
@@ -149,7 +150,7 @@ def test_solution_full_marks_and_blank_zero(graded: _Graded, quiz: str) -> None:
     assert all(cell.messages for cell in empty.cells), "every test cell of a blank quiz must say why it failed"
 
 
-@pytest.mark.parametrize("bug_id", list(BUGS))
+@pytest.mark.parametrize("bug_id", [b.id for b in BUGS.values() if b.quiz in QUIZ_IDS])  # not lesson activities
 def test_every_catalogued_bug_loses_points_and_is_named(graded: _Graded, bug_id: str) -> None:
     bug = BUGS[bug_id]
     _, students, results, _ = graded[bug.quiz]
@@ -181,7 +182,7 @@ def test_a_deleted_test_cell_is_restored_and_graded(graded: _Graded) -> None:
     cell = next(c for c in result.cells if c.grade_id == "test_top_k")
     assert cell.score == 0 and BUGS["top_k_ascending"].message in " ".join(cell.messages)
     autograded = nbformat.read(course_dir / "autograded" / "deleter" / "q3_library" / "q3_library.ipynb", 4)
-    assert any(c.metadata.get("nbgrader", {}).get("grade_id") == "test_top_k" for c in autograded.cells)
+    assert any(grade_id(c) == "test_top_k" for c in autograded.cells)
 
 
 def test_an_infinite_loop_costs_only_its_question(graded: _Graded) -> None:
@@ -210,10 +211,7 @@ def test_no_hidden_test_text_in_release_or_feedback(graded: _Graded, quiz: str) 
     assert all(HIDDEN_PLACEHOLDER in text for text in pages.values())
     for key, text in pages.items():  # no frame of the check code, which would show how tests run
         assert "grading/checks.py" not in text and "grading/engine.py" not in text, key
-    answer_key_messages = [message for c in sol.cells if c.metadata.get("nbgrader", {}).get("grade")
-                           for node in ast.walk(ast.parse(c.source)) if isinstance(node, ast.Call)
-                           for k in node.keywords if k.arg == "wrong"
-                           for message in ast.literal_eval(k.value).values()]
+    answer_key_messages = [message for entry in answer_key(sol).values() for message in entry["wrong"].values()]
     assert len(answer_key_messages) >= 3, f"{quiz}: no wrong-answer messages in the hidden tests"
     for key, text in pages.items():  # a page shows the misconception of its own wrong answer, no other
         shown = [m for m in answer_key_messages if m in text]
