@@ -136,4 +136,6 @@ QUESTIONS = [
              tolerance=0.5),
     Question("q4_softmax_axis", "revisit which weights one softmax makes sum to 1 in attention.", ABC),
     Question("q4_scale_divisor", "revisit why scaled dot-product attention scales the scores.", tolerance=1e-6),
+    Question("q4_temperature", "revisit what dividing the scores by a temperature does to the order of the weights.",
+             ABC),
 ]

@@ -104,5 +104,6 @@ def causal_self_attention(x, W_q, W_k, W_v):
 QUESTIONS = [
     Question("q5_score_count", "revisit which positions self-attention scores against which."),
     Question("q5_causal_rule", "revisit what a causal mask hides, and why.", ABC),
-    Question("q5_parallel_steps", "revisit which computations of self-attention wait for others."),
+    Question("q5_shuffle", "revisit what self-attention does when the tokens are shuffled (lesson 5, section 4).",
+             ABC),
 ]

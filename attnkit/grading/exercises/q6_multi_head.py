@@ -1,5 +1,5 @@
-"""Quiz 6, multi-head attention (torch): split and merge heads, multi-head attention, and an
-attention function run inside the real MiniLM."""
+"""Quiz 6, multi-head attention (torch): split a fused projection into heads, merge heads,
+multi-head attention, and an attention function run inside the real MiniLM."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,7 +12,7 @@ import attnkit
 from attnkit.grading.catalogue import ABC, Bug, Case, Exercise, Question, change
 from attnkit.grading.exercises.q4_qkv_math import BUILTIN_ATTENTION
 
-__all__ = ["EXERCISES", "QUESTIONS", "inside_minilm", "MINILM_SENTENCES"]
+__all__ = ["EXERCISES", "QUESTIONS", "inside_minilm", "MINILM_SENTENCES", "split_qkv"]
 
 SDPA_BUILTINS = ("attnkit.scaled_dot_product_attention", "attnkit.attention.scaled_dot_product_attention",
                  "torch.nn.functional.scaled_dot_product_attention")
@@ -28,9 +28,26 @@ def randn(seed: int, *shape: int) -> np.ndarray:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)).numpy()
 
 
-def split_cases(seed: int) -> list[Case]:
-    x = randn(seed, 2, 5, 12)
-    return [Case(f"x (2, 5, 12), num_heads = {H}", x, H) for H in (3, 4)]
+def split_qkv(qkv, num_heads):
+    """(B, L, 3*D) -> (q, k, v), each (B, H, L, d_k): the three blocks of D columns, split into heads."""
+    B, L, three_D = qkv.shape
+    D = three_D // 3
+    blocks = qkv[..., :D], qkv[..., D:2 * D], qkv[..., 2 * D:]  # 3 x (B, L, D): queries, keys, values
+    return tuple(t.reshape(B, L, num_heads, D // num_heads).transpose(1, 2) for t in blocks)  # (B, H, L, d_k)
+
+
+def split_qkv_cases(seed: int) -> list[Case]:
+    return [Case("qkv (2, 5, 36), num_heads = 3 (D = 12)", randn(seed, 2, 5, 36), 3),
+            Case("qkv (1, 4, 24), num_heads = 2 (D = 8)", randn(seed + 1, 1, 4, 24), 2)]
+
+
+SPLIT_QKV = '''
+def split_qkv(qkv, num_heads):
+    B, L, three_D = qkv.shape
+    D = three_D // 3
+    d_k = D // num_heads
+    {body}
+'''
 
 
 def merge_cases(seed: int) -> list[Case]:
@@ -77,16 +94,24 @@ def multi_head_attention(query, key, value, num_heads, W_q, W_k, W_v, W_o, mask=
 '''
 
 EXERCISES = [
-    Exercise("split_heads", reference=attnkit.split_heads, cases=split_cases, backend="torch", atol=1e-6,
+    Exercise("split_qkv", reference=split_qkv, cases=split_qkv_cases, backend="torch", atol=1e-6,
              forbidden=("attnkit.split_heads", "attnkit.heads.split_heads"), bugs=[
-        Bug("split_heads_no_transpose",
-            "the width was reshaped straight into (B, H, L, d_k): that fills each head with pieces of "
+        Bug("split_qkv_straight_reshape",
+            "each block was reshaped straight into (B, H, L, d_k): that fills each head with pieces of "
             "several tokens, while a head must get its own slice of every token's width (all L tokens, "
-            "d_k columns).", '''
-def split_heads(x, num_heads):
-    B, L, D = x.shape
-    return x.reshape(B, num_heads, L, D // num_heads)
-'''),
+            "d_k columns).",
+            change(SPLIT_QKV, {}, body="return tuple(qkv[..., i * D:(i + 1) * D].reshape(B, num_heads, L, d_k) "
+                                       "for i in range(3))")),
+        Bug("split_qkv_interleaved",
+            "q, k and v were taken as interleaved within each head: in this layout they are three "
+            "blocks of D columns (queries first, then keys, then values), and each block is split into heads.",
+            change(SPLIT_QKV, {}, body="x = qkv.reshape(B, L, num_heads, 3, d_k)\n"
+                                       "    return tuple(x[..., i, :].transpose(1, 2) for i in range(3))")),
+        Bug("split_qkv_no_transpose",
+            "the heads are not brought forward: each of q, k, v must be (B, H, L, d_k), so that each head is a "
+            "separate (L, d_k) matrix for attention.",
+            change(SPLIT_QKV, {}, body="return tuple(qkv[..., i * D:(i + 1) * D].reshape(B, L, num_heads, d_k) "
+                                       "for i in range(3))")),
     ]),
     Exercise("merge_heads", reference=attnkit.merge_heads, cases=merge_cases, backend="torch",
              forbidden=("attnkit.merge_heads", "attnkit.heads.merge_heads"), bugs=[
@@ -139,7 +164,8 @@ def minilm_attention(query, key, value, mask=None):
 ]
 
 QUESTIONS = [
-    Question("q6_num_heads", "read num_attention_heads in MiniLM's config.json."),
-    Question("q6_head_width", "d_k = D / H, with D = hidden_size in the config (the model width d_model)."),
+    Question("q6_heads_buy", "revisit lesson 6, section 2: what is the same, and what differs.", ABC),
+    Question("q6_sink", "revisit lesson 6, section 3: the sink, split into its two tokens.", ABC),
     Question("q6_combine_heads", "revisit the last step of multi-head attention.", ABC),
+    Question("q6_parallel_steps", "revisit which computations of self-attention wait for others."),
 ]
