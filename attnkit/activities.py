@@ -145,11 +145,13 @@ def _record(activity_id: str, status: str, message: str) -> None:
 
 
 def _unfinished(fn: Callable[..., Any], entry: Any) -> bool:
-    """Whether ``fn`` still raises NotImplementedError on the exercise's first case."""
-    from attnkit.grading.engine import quiet
+    """Whether ``fn`` still raises NotImplementedError on the exercise's first case (with correct
+    versions of the other functions it may call, as the check gives it)."""
+    from attnkit.grading.catalogue import resolve
+    from attnkit.grading.engine import isolate, quiet
 
     case = entry.cases(0)[0]
-    with quiet():
+    with quiet(), isolate(fn, {name: resolve(path) for name, path in entry.replacements.items()}):
         try:
             case.call(fn, entry.backend)
         except NotImplementedError:
@@ -163,7 +165,7 @@ def check(activity_id: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """Check the learner's function for a coding activity; print what the check found.
 
     Args:
-        activity_id: ``"lesson<N>.<name>"``, declared in ``attnkit/grading/exercises/lesson<N>.py``.
+        activity_id: ``"lesson<N>.<name>"``, declared in ``attnkit/grading/exercises/lesson<N>_<topic>.py``.
         fn: the function the learner wrote in the cell.
 
     Returns:
