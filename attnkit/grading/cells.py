@@ -25,7 +25,7 @@ def nbgrader_metadata(grade_id: str, *, grade: bool = False, solution: bool = Fa
 
 def meta(cell: Any) -> dict[str, Any]:
     """A cell's nbgrader metadata; ``{}`` for an ordinary cell."""
-    return cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
 
 
 def grade_id(cell: Any) -> str | None:

@@ -42,6 +42,7 @@ import nbformat
 import numpy as np
 
 from attnkit.grading import runner, sandbox
+from attnkit.grading.cells import meta as _nbgrader
 
 __all__ = ["JudgeResult", "judge_notebook", "RemoteFunction", "KernelGone", "static_flags", "copy_flags",
            "STATUSES", "combine_status", "write_status_row", "read_status", "is_test_cell", "is_trusted_cell"]
@@ -447,10 +448,6 @@ def copy_flags(sources: list[tuple[int, str]], threshold: float = 0.85) -> list[
 
 
 # judging a notebook ---------------------------------------------------------------------------
-
-def _nbgrader(cell: Any) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
-
 
 def is_test_cell(cell: Any) -> bool:
     meta = _nbgrader(cell)

@@ -21,15 +21,12 @@ from typing import Any
 
 import nbformat
 
+from attnkit.grading.cells import meta as _meta
 from attnkit.grading.judge import JudgeResult, _visible, judge_notebook
 
 __all__ = ["restore_cells", "grade_notebook", "source_notebook"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _meta(cell: Any) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
 
 
 def source_notebook(quiz: str, root: Path = REPO_ROOT) -> tuple[nbformat.NotebookNode, bool]:
