@@ -21,7 +21,7 @@ import attnkit
 from attnkit.grading import checks
 from attnkit.grading.answers import answer_key as read_answer_key
 from attnkit.grading.bugs import BUGS, buggy_function, bugs_for, inject
-from attnkit.grading.cells import meta
+from attnkit.grading.cells import meta, nbgrader_metadata
 from attnkit.grading.course import REPO_ROOT
 from attnkit.grading.demo import catalogued_wrong_answers
 from attnkit.grading.feedback import HIDDEN_PLACEHOLDER, HideHiddenTests, strip_hidden_region
@@ -312,7 +312,7 @@ def test_feedback_strips_hidden_regions_and_tracebacks() -> None:
     source = "check(x)\n    ### BEGIN HIDDEN TESTS\n    secret(x, seed=3)\n    ### END HIDDEN TESTS\ndone()"
     assert strip_hidden_region(source) == f"check(x)\n    {HIDDEN_PLACEHOLDER}\ndone()"
     cell = nbformat.v4.new_code_cell(source)
-    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t", "points": 1}
+    cell.metadata["nbgrader"] = nbgrader_metadata("t", grade=True, points=1)
     cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="f: a misconception",
                                            traceback=["Traceback", "secret(x, seed=3)", "AssertionError"])]
     cell, _ = HideHiddenTests().preprocess_cell(cell, {}, 0)
