@@ -85,3 +85,13 @@ def test_patched_builtins_are_restored_exactly() -> None:
     with pytest.raises(AssertionError, match="library softmax"):
         checks.check_softmax(lambda x, axis=-1: torch.as_tensor(x).softmax(axis).numpy())
     assert ("softmax" in vars(torch.Tensor), torch.softmax, attnkit.softmax) == before
+
+
+def test_a_learner_who_calls_exit_gets_a_message_not_a_dead_check():
+    import sys
+
+    from attnkit.grading.engine import judge, produce
+
+    ex = catalogue.exercise("q4_qkv_math.softmax")
+    case = ex.cases(0)[0]
+    assert "raised SystemExit" in judge(ex, case, produce(lambda x, axis=-1: sys.exit(3), ex, case))

@@ -230,7 +230,7 @@ def produce(fn: Callable[..., Any], exercise: Exercise | str, case: Case) -> dic
             return {"error": f"{ex.name}: {message}"}
         except NotImplementedError:
             return {"error": f"{ex.name} is not written yet (it raises NotImplementedError)"}
-        except Exception as exc:  # the learner's code raised: report it, on this case
+        except (Exception, SystemExit) as exc:  # the learner's code raised (or called exit()): report it
             return {"error": f"{ex.name} raised {type(exc).__name__}: {exc} (on {case.description})"}
 
 
