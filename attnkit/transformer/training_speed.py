@@ -142,7 +142,7 @@ def time_generation(model: nn.Module, length: int, batch_size: int = 8, repeats:
         model(src, src_lengths, tgt_in)  # (B, L + 1, V): every target word in one pass
         timings["forward"].append(time.perf_counter() - start)
         start = time.perf_counter()
-        tokens, _ = decode_batch(model, src, src_lengths, max_len)  # (B, T): T decoder calls, one per word
+        tokens, _ = decode_batch(model, src, src_lengths, max_len)  # (B, L): L decoder calls, one per word
         timings["generate"].append(time.perf_counter() - start)
         calls = tokens.shape[1]
     return {"forward": float(np.median(timings["forward"])), "generate": float(np.median(timings["generate"])),
