@@ -2,7 +2,7 @@
 
     python benchmarks/bench_training.py                       # lengths 10..1000, CPU, 1 thread and all
     python benchmarks/bench_training.py --device cuda          # any device torch sees
-    python benchmarks/bench_training.py --repeats 7 --batch-size 16
+    python benchmarks/bench_training.py --repeats 7 --batch-size 16 --threads 1
 
 A step is a teacher-forced forward pass, the loss and the backward pass on B toy sentence pairs
 of L words (attnkit/transformer/training_speed.py): lesson 1's GRU encoder-decoder with attention
@@ -35,11 +35,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, nargs="+", default=None,
+                        help="CPU thread counts to run (default: 1 and all torch has)")
     args = parser.parse_args()
     device = torch.device(args.device)
     print(f"torch {torch.__version__}, numpy {np.__version__}, python {platform.python_version()}")
     print(f"device {describe(device)}")
-    thread_counts = sorted({1, torch.get_num_threads()}) if device.type == "cpu" else [None]
+    thread_counts = args.threads or sorted({1, torch.get_num_threads()}) if device.type == "cpu" else [None]
     for threads in thread_counts:
         result = time_training_steps(args.lengths, args.repeats, args.batch_size, device=device,
                                      num_threads=threads, progress=False)
