@@ -91,10 +91,15 @@ def prompts(page: Any) -> list[str]:
 
 def run_all(page: Any, timeout: float) -> float:
     """Run > Run All Cells, then wait until no cell is queued and the kernel is idle; returns seconds."""
-    start = time.time()
-    menu(page, "Run", "Run All Cells")
-    wait_until(lambda: any("*" in p for p in prompts(page)) or all(re.search(r"\d", p) for p in prompts(page)),
-               30, "Run All to start")
+    start, before = time.time(), prompts(page)
+    for attempt in range(3):  # a click can be lost while the page is busy
+        menu(page, "Run", "Run All Cells")
+        try:
+            wait_until(lambda: prompts(page) != before or kernel_status(page) == "busy", 15, "Run All to start")
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
 
     def finished() -> bool:
         return kernel_status(page) == "idle" and not any("*" in p for p in prompts(page))
