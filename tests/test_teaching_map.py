@@ -1,6 +1,7 @@
 """docs/teaching_map.md maps every quiz item to lesson sections that exist: teach before you test."""
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -20,7 +21,8 @@ def rows() -> list[tuple[str, str, str]]:
     return [(m["quiz"], m["item"], m["sections"]) for m in ROW.finditer(MAP.read_text())]
 
 
-def headings(lesson: int) -> set[str]:
+@functools.cache
+def headings(lesson: int) -> frozenset[str]:
     """The ``## M. <heading>`` lines of lesson N, as ``"M <heading>"``."""
     [path] = (ROOT / "lessons").glob(f"{lesson:02d}_*.ipynb")
     found = set()
@@ -29,11 +31,12 @@ def headings(lesson: int) -> set[str]:
             for line in cell.source.splitlines():
                 if m := re.match(r"^## (\d+)\. (.+?)\s*$", line):
                     found.add(f"{m[1]} {m[2]}")
-    return found
+    return frozenset(found)
 
 
-def quiz_items(quiz: str) -> set[str]:
-    return {e.name for e in exercises(quiz)} | set(questions(quiz))
+@functools.cache
+def quiz_items(quiz: str) -> frozenset[str]:
+    return frozenset({e.name for e in exercises(quiz)} | set(questions(quiz)))
 
 
 def test_the_map_has_rows():
