@@ -74,10 +74,11 @@ def draw_transformer(num_layers: int | str = "N", d_model: int | str = "D") -> A
     # memory -> cross-attention (keys and values)
     ax.annotate("", xy=(dec_x - 1.75, dec_y[4]), xytext=(enc_x + 0.2, enc_y[-1] + 0.9),
                 arrowprops={"arrowstyle": "->", "color": "#C44E52", "lw": 1.8, "connectionstyle": "arc3,rad=-0.25"})
-    ax.text((enc_x + dec_x) / 2 - 0.4, enc_y[-1] + 1.55, "keys and values\n(lesson 2's spotlight)",
+    ax.text((enc_x + dec_x) / 2 - 0.7, enc_y[-1] + 1.75, "keys and values\n(lesson 2's spotlight)",
             ha="center", fontsize=8.5, color="#C44E52")
     ax.text(dec_x, dec_y[-1] + 0.6, "next-word probabilities (B, L, V)", ha="center", fontsize=9)
-    ax.text(enc_x + 0.15, enc_y[1] + 0.47, f"(B, S, {d_model})", ha="left", va="center", fontsize=7.5, color="#555555")
-    ax.text(dec_x + 0.15, dec_y[1] + 0.47, f"(B, L, {d_model})", ha="left", va="center", fontsize=7.5, color="#555555")
+    # the shape entering the repeated layers, written beside the arrow, outside the dashed frame
+    ax.text(enc_x + 2.1, enc_y[1] + 0.47, f"(B, S, {d_model})", ha="left", va="center", fontsize=7.5, color="#555555")
+    ax.text(dec_x + 2.1, dec_y[1] + 0.47, f"(B, L, {d_model})", ha="left", va="center", fontsize=7.5, color="#555555")
     ax.set_title("Encoder (left) and decoder (right): every sublayer is x = LayerNorm(x + Sublayer(x))")
     return fig
