@@ -85,7 +85,10 @@ def plot_spotlight(
     bars = ax.bar(range(S), w, color=colors)
     ax.bar_label(bars, labels=[f"{100 * x:.0f}%" for x in w])
     ax.set_xticks(range(S), key_labels, rotation=45 if S > 8 else 0, ha="right" if S > 8 else "center")
-    ax.set_ylim(0, min(1.0, float(w.max()) * 1.25 + 0.05))
+    # headroom above the tallest bar for its percentage (a 100% label must not run into the title);
+    # ticks stop at 1, the largest weight there is
+    ax.set_ylim(0, float(w.max()) * 1.2 + 0.06)
+    ax.set_yticks([t for t in ax.get_yticks() if 0 <= t <= 1.0 + 1e-9])
     ax.set_ylabel("attention weight")
     if title:
         ax.set_title(title)
