@@ -30,7 +30,6 @@ solved, and with a catalogued wrong answer in each coding activity
 """
 from __future__ import annotations
 
-import importlib
 import inspect
 import math
 import textwrap
@@ -96,32 +95,11 @@ def last_result(activity_id: str) -> Result | None:
     return _RESULTS.get(activity_id)
 
 
-def _lesson_modules(lesson: str) -> list[Any]:
-    """The exercise modules that declare activities of ``lesson`` (``lesson<N>_<topic>.py``)."""
-    import pkgutil
-
-    from attnkit.grading.catalogue import EXERCISE_PACKAGE
-
-    package = importlib.import_module(EXERCISE_PACKAGE)
-    names = [m.name for m in pkgutil.iter_modules(package.__path__)
-             if m.name == lesson or m.name.startswith(f"{lesson}_")]
-    return [importlib.import_module(f"{EXERCISE_PACKAGE}.{name}") for name in sorted(names)]
-
-
 def predictions(lesson: str | None = None) -> dict[str, Prediction]:
     """The declared predictions and knob questions by id (of one lesson, e.g. ``"lesson2"``, if given)."""
-    lessons = [lesson] if lesson else sorted({m.partition("_")[0] for m in _exercise_module_names()
-                                                if m.startswith("lesson")})
-    return {p.id: p for name in lessons for module in _lesson_modules(name)
-            for p in getattr(module, "PREDICTIONS", ())}
+    from attnkit.grading.catalogue import declared
 
-
-def _exercise_module_names() -> list[str]:
-    import pkgutil
-
-    from attnkit.grading.catalogue import EXERCISE_PACKAGE
-
-    return [m.name for m in pkgutil.iter_modules(importlib.import_module(EXERCISE_PACKAGE).__path__)]
+    return {p.id: p for p in declared("PREDICTIONS", lesson)}
 
 
 def activity(activity_id: str) -> Any:

@@ -40,7 +40,7 @@ from attnkit.grading.questions import ABC, Question
 from attnkit.grading.quizzes import QUIZ_IDS
 
 __all__ = ["Bug", "Exercise", "Case", "Question", "ABC", "change", "resolve", "exercises", "exercise",
-           "bugs", "questions", "quiz_of"]
+           "bugs", "questions", "quiz_of", "declared"]
 
 EXERCISE_PACKAGE = "attnkit.grading.exercises"
 
@@ -154,15 +154,30 @@ def resolve(path: str) -> Any:
 
 
 @functools.cache
-def _registry() -> tuple[tuple[Exercise, ...], tuple[Question, ...]]:
+def _modules() -> tuple[tuple[str, Any], ...]:
+    """(quiz or lesson id, module) of every exercise module, quizzes in course order."""
     package = importlib.import_module(EXERCISE_PACKAGE)
     names = [m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")]
     order = {q: i for i, q in enumerate(QUIZ_IDS)}
-    found: list[Exercise] = []
-    asked: list[Question] = []
+    modules = []
     for module_name in sorted(names, key=lambda n: (order.get(n, len(order)), n)):
         module = importlib.import_module(f"{EXERCISE_PACKAGE}.{module_name}")
-        quiz = getattr(module, "QUIZ", module_name)
+        modules.append((getattr(module, "QUIZ", module_name), module))
+    return tuple(modules)
+
+
+def declared(attribute: str, quiz: str | None = None) -> list[Any]:
+    """Every item the exercise modules (of one quiz or lesson if given) list under ``attribute``,
+    e.g. the lessons' ``PREDICTIONS`` (see :mod:`attnkit.activities`)."""
+    return [item for owner, module in _modules() if quiz in (None, owner)
+            for item in getattr(module, attribute, ())]
+
+
+@functools.cache
+def _registry() -> tuple[tuple[Exercise, ...], tuple[Question, ...]]:
+    found: list[Exercise] = []
+    asked: list[Question] = []
+    for quiz, module in _modules():
         for ex in getattr(module, "EXERCISES", ()):
             found.append(replace(ex, quiz=quiz, bugs=tuple(replace(b, quiz=quiz, exercise=ex.name) for b in ex.bugs)))
         asked.extend(replace(q, quiz=quiz) for q in getattr(module, "QUESTIONS", ()))
