@@ -20,9 +20,10 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from attnkit.grading.course import REPO_ROOT
+
 __all__ = ["INCLUDE", "EXCLUDE", "secret_lines", "build_bundle", "check_bundle"]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 INCLUDE = ("README.md", "pyproject.toml", "environment.yml", "Makefile", "LICENSE", "attnkit/", "lessons/",
            "quizzes/", "docs/", "jupyter_config/")
 EXCLUDE = ("solutions/", "quizzes_src/", "tests/", "scripts/", "benchmarks/", "nbgrader_config.py", "gradebook.db",

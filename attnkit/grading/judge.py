@@ -24,6 +24,7 @@ import contextlib
 import csv
 import difflib
 import fcntl
+import functools
 import io
 import json
 import os
@@ -402,26 +403,22 @@ def _body_source(fn_node: ast.FunctionDef) -> str:
     return "\n".join(ast.unparse(stmt) for stmt in body)
 
 
-_IMPLEMENTATIONS: list[tuple[str, list[str]]] | None = None
-
-
+@functools.cache
 def _attnkit_implementations() -> list[tuple[str, list[str]]]:
     """Token lists of attnkit's own implementations of the exercises (what may not be copied)."""
-    global _IMPLEMENTATIONS
-    if _IMPLEMENTATIONS is None:
-        package = Path(__file__).resolve().parents[1]
-        _IMPLEMENTATIONS = []
-        for path in [package / "attention.py", package / "heads.py", package / "masks.py",
-                     package / "library" / "retrieval.py"]:
-            if not path.exists():
-                continue
-            tree = ast.parse(path.read_text())
-            for node in ast.walk(tree):
-                if isinstance(node, ast.FunctionDef):
-                    tokens = _tokens(_body_source(node))
-                    if len(tokens) >= 25:
-                        _IMPLEMENTATIONS.append((f"attnkit/{path.relative_to(package)}:{node.name}", tokens))
-    return _IMPLEMENTATIONS
+    package = sandbox.PACKAGE
+    implementations = []
+    for path in [package / "attention.py", package / "heads.py", package / "masks.py",
+                 package / "library" / "retrieval.py"]:
+        if not path.exists():
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                tokens = _tokens(_body_source(node))
+                if len(tokens) >= 25:
+                    implementations.append((f"attnkit/{path.relative_to(package)}:{node.name}", tokens))
+    return implementations
 
 
 def copy_flags(sources: list[tuple[int, str]], threshold: float = 0.85) -> list[str]:

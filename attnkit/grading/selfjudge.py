@@ -22,11 +22,11 @@ from typing import Any
 import nbformat
 
 from attnkit.grading.cells import meta as _meta
+from attnkit.grading.course import REPO_ROOT
 from attnkit.grading.judge import JudgeResult, _visible, judge_notebook
 
 __all__ = ["restore_cells", "grade_notebook", "source_notebook"]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def source_notebook(quiz: str, root: Path = REPO_ROOT) -> tuple[nbformat.NotebookNode, bool]:
