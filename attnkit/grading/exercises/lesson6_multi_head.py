@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 from attnkit.activities import Prediction
 from attnkit.grading.catalogue import Bug, Case, Exercise, change
+from attnkit.grading.exercises.q6_multi_head import randn
 
 QUIZ = "lesson6"
 
 SDPA_BUILTINS = ("attnkit.scaled_dot_product_attention", "attnkit.attention.scaled_dot_product_attention",
                  "torch.nn.functional.scaled_dot_product_attention")
-
-
-def _randn(seed: int, *shape: int) -> np.ndarray:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)).numpy()  # plain data for a Case
 
 
 def split_heads(x, num_heads):
@@ -33,8 +29,8 @@ def split_heads(x, num_heads):
 
 
 def split_cases(seed: int) -> list[Case]:
-    return [Case("x (1, 5, 12), num_heads = 3", _randn(seed, 1, 5, 12), 3),
-            Case("x (2, 4, 12), num_heads = 4", _randn(seed + 1, 2, 4, 12), 4)]
+    return [Case("x (1, 5, 12), num_heads = 3", randn(seed, 1, 5, 12), 3),
+            Case("x (2, 4, 12), num_heads = 4", randn(seed + 1, 2, 4, 12), 4)]
 
 
 _SPLIT = '''
@@ -56,9 +52,9 @@ def my_attention(query, key, value, mask=None):
 
 
 def attention_cases(seed: int) -> list[Case]:
-    return [Case("query, key, value (1, 2, 5, 4)", *(_randn(seed + i, 1, 2, 5, 4) for i in range(3))),
-            Case("query, key, value (2, 3, 6, 8), scores times 3", _randn(seed + 3, 2, 3, 6, 8) * 3,
-                 _randn(seed + 4, 2, 3, 6, 8), _randn(seed + 5, 2, 3, 6, 8))]
+    return [Case("query, key, value (1, 2, 5, 4)", *(randn(seed + i, 1, 2, 5, 4) for i in range(3))),
+            Case("query, key, value (2, 3, 6, 8), scores times 3", randn(seed + 3, 2, 3, 6, 8) * 3,
+                 randn(seed + 4, 2, 3, 6, 8), randn(seed + 5, 2, 3, 6, 8))]
 
 
 _ATTENTION = '''
