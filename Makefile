@@ -73,7 +73,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_training.py
 
 bench-grading: install
-	$(BIN)/python benchmarks/bench_grading.py
+	$(BIN)/python benchmarks/bench_grading.py --workers 2 --also-workers 3
 
 checkpoints: install
 	$(BIN)/python scripts/make_checkpoints.py

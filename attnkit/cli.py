@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
                                                "into nbgrader's gradebook, with feedback, export and statuses")
     klass.add_argument("quiz", choices=QUIZ_IDS)
     klass.add_argument("--course", default=".", help="nbgrader course directory (default: the current one)")
-    klass.add_argument("--workers", type=int, default=2, help="parallel graders (default: 2)")
+    klass.add_argument("--workers", type=int, help="parallel graders (default: the number of cores plus one: "
+                                                   "a worker waiting on a slow notebook leaves its core to the others)")
     klass.add_argument("--timeout", type=int, help="seconds per cell (default: nbgrader_config.py's)")
     klass.add_argument("--allow-unsandboxed", action="store_true",
                        help="grade even where bubblewrap cannot run (says so loudly)")

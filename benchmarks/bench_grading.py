@@ -11,13 +11,15 @@ memory, because the first contender runs them unsandboxed). Then, side by side:
   other in nbgrader's own loop, each in a sandbox, judged outside), then ``generate_feedback``
   and ``export``: the instructor's plain workflow;
 * optionally (``--per-student``) one ``nbgrader autograde --student <id>`` call per submission;
-* ``attnkit grade-class <quiz> --workers W`` (autograde, feedback, export, statuses);
+* ``attnkit grade-class <quiz> --workers W`` (autograde, feedback, export, statuses), and again
+  with each of ``--also-workers`` (say 3: one more than cores, the command's default);
 * ``attnkit grade <notebook>`` of one notebook, end to end, as a learner runs it.
 
 It prints seconds per submission and the ratio, checks that both gradebooks hold identical
 grades, and prints the machine's load (other processes share these cores).
 
-Run: ``.venv/bin/python benchmarks/bench_grading.py [--students 40] [--workers 2]``.
+Run: ``.venv/bin/python benchmarks/bench_grading.py [--students 40] [--workers 2] [--also-workers 3]``
+(``make bench-grading``).
 """
 from __future__ import annotations
 
@@ -81,12 +83,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--also-workers", type=int, nargs="*", default=[], help="also time grade-class with these")
     parser.add_argument("--per-student", action="store_true", help="also time one nbgrader call per student")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="attnkit-bench-grading-"))
     print(f"before: {_load()}")
     courses = {}
-    for name in ("vanilla", "serial", "class"):
+    extra = [w for w in args.also_workers if w != args.workers]
+    for name in ("vanilla", "serial", "class", *[f"class{w}" for w in extra]):
         course = make_course(work / name, [QUIZ])
         if name == "vanilla":
             with open(course / "nbgrader_config.py", "a") as fh:
@@ -108,7 +112,8 @@ def main() -> None:
     t_vanilla = _seconds(lambda: serial("vanilla"))
     t_serial = _seconds(lambda: serial("serial"))
     t_class = _seconds(lambda: classgrade.grade_class(QUIZ, courses["class"], workers=args.workers))
-    same = _scores(courses["serial"]) == _scores(courses["class"])
+    t_extra = {w: _seconds(lambda w=w: classgrade.grade_class(QUIZ, courses[f"class{w}"], workers=w)) for w in extra}
+    same = all(_scores(courses["serial"]) == _scores(courses[c]) for c in courses if c.startswith("class"))
     students = sorted(p.name for p in (courses["serial"] / "submitted").iterdir())
     t_per = None
     if args.per_student:
@@ -124,8 +129,12 @@ def main() -> None:
         print(f"  nbgrader autograde --student, one call each      {t_per:7.1f} s  {t_per / n:5.2f} s/submission")
     print(f"  attnkit grade-class --workers {args.workers} (same steps)     {t_class:7.1f} s  "
           f"{t_class / n:5.2f} s/submission")
+    for w, t in t_extra.items():
+        print(f"  attnkit grade-class --workers {w} (same steps)     {t:7.1f} s  {t / n:5.2f} s/submission")
     print(f"  throughput ratio grade-class / vanilla nbgrader  {t_vanilla / t_class:7.2f} x")
-    print(f"  throughput ratio grade-class / serial nbgrader   {t_serial / t_class:7.2f} x")
+    print(f"  throughput ratio grade-class / serial nbgrader   {t_serial / t_class:7.2f} x  (--workers {args.workers})")
+    for w, t in t_extra.items():
+        print(f"  throughput ratio grade-class / serial nbgrader   {t_serial / t:7.2f} x  (--workers {w})")
     print(f"  identical grades, serial nbgrader and grade-class: {same}")
     vanilla = _scores(courses["vanilla"])
     differ = sorted(s for s, score in _scores(courses["class"]).items() if vanilla.get(s) != score)

@@ -74,8 +74,9 @@ def _tree(root: Path, skip: tuple[str, ...]) -> dict[str, str]:
 def _sandbox_processes() -> list[str]:
     """Grading kernels or processes the corpus started that are still alive (none may be)."""
     done = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True)
+    kernels = ("attnkit/grading/runner.py", "attnkit/grading/zygote.py")
     return [line for line in done.stdout.splitlines()[1:]
-            if "attnkit/grading/runner.py" in line or line.split(None, 1)[-1].strip() == "sleep 300"]
+            if any(k in line for k in kernels) or line.split(None, 1)[-1].strip() == "sleep 300"]
 
 
 @pytest.fixture(scope="module")

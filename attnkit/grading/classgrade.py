@@ -9,8 +9,13 @@ In the course directory (the repository root, or any nbgrader course with this
 2. N worker processes, forked from a warm, clean parent (a ``forkserver`` that imported nbgrader,
    torch and the checks once, and never ran a student's code or a torch operation: forking it is
    safe), run nbgrader's own autograde for one student at a time through
-   ``NbGraderAPI`` (the same preprocessors as ``nbgrader autograde``: every student's kernel is a
-   fresh sandbox, the test cells are judged in the worker), then that student's feedback;
+   ``NbGraderAPI`` (the same preprocessors as ``nbgrader autograde``; the test cells are judged in
+   the worker), then that student's feedback. The class has a warm parent sandbox
+   (:mod:`attnkit.grading.warm`, started alongside the forkserver) that imported numpy, IPython
+   and torch once: every student's kernel is forked from it into namespaces, a scratch folder and
+   a uid of its own, so a student pays neither an interpreter start nor a torch import (where the
+   warm parent cannot isolate a kernel, each student gets a one-off sandbox, as in
+   ``nbgrader autograde``);
 3. ``nbgrader export`` to ``grades.csv`` and the statuses in ``grading_status.csv`` beside it
    (and in the gradebook: the notebook is flagged for review unless its status is *graded*, and
    the status and flags are the automatic comment of its first comment cell).
@@ -25,17 +30,21 @@ import multiprocessing
 import os
 import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+import types
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from attnkit.grading import judge
+from attnkit.grading import judge, sandbox
+from attnkit.grading.warm import WarmClient, WarmParent
 
-__all__ = ["grade_class", "triage", "main"]
+__all__ = ["grade_class", "triage", "main", "default_workers"]
 
 
 @dataclass
@@ -60,8 +69,10 @@ def triage(course: Path, quiz: str, students: Sequence[str]) -> list[Triaged]:
             shutil.copy2(candidates[0], expected)  # the original stays where the student put it
             notes += ["renamed", f"notebook was named {candidates[0].name}"]
         try:
-            nb = nbformat.read(expected, as_version=4)
-            nbformat.validate(nb)
+            with warnings.catch_warnings():  # notebooks saved by old tools lack cell ids: not our concern
+                warnings.simplefilter("ignore")
+                nb = nbformat.read(expected, as_version=4)
+                nbformat.validate(nb)
             if not isinstance(nb.cells, list):
                 raise ValueError("no cells")
         except Exception as exc:  # any unreadable file: malformed, never run
@@ -95,13 +106,84 @@ def _api(course: Path, cfg: Any) -> Any:
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
-WARM = ["nbgrader.apps", "nbgrader.preprocessors", "nbconvert", "torch", "attnkit.grading.engine",
-        "attnkit.grading.checks", "attnkit.grading.judge", "attnkit.grading.autograde"]
+WARM = ["attnkit.grading._preload", "nbgrader.apps", "nbgrader.preprocessors", "nbconvert", "torch",
+        "attnkit.grading.engine", "attnkit.grading.checks", "attnkit.grading.judge", "attnkit.grading.autograde",
+        "attnkit.grading.warm"]
 
 
-def _init_worker(course: str, quiz: str, timeout: int | None, allow_unsandboxed: bool) -> None:
+def _cache_templates() -> None:
+    """Keep jinja2's compiled templates in memory for the worker's life: nbgrader makes a new
+    feedback exporter, hence a new jinja environment, for every student, and compiling nbconvert's
+    HTML templates again costs more than rendering them. jinja's own bucket key (template name and
+    source checksum) decides a hit, so a changed template is compiled afresh."""
+    import jinja2
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    class MemoryCache(jinja2.BytecodeCache):
+        def __init__(self) -> None:
+            self.store: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket: Any) -> None:
+            if bucket.key in self.store:
+                bucket.bytecode_from_string(self.store[bucket.key])
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            self.store[bucket.key] = bucket.bytecode_to_string()
+
+    cache, create = MemoryCache(), TemplateExporter._create_environment
+
+    def _create_environment(exporter: Any) -> Any:
+        environment = create(exporter)
+        environment.bytecode_cache = cache
+        return environment
+
+    TemplateExporter._create_environment = _create_environment
+
+
+def _reuse_nbgrader_setup() -> None:
+    """Two of nbgrader's per-notebook costs paid once per worker instead, with the same results:
+    ``jsonschema.validate`` checks nbgrader's cell schema against the meta-schema before validating
+    each cell's metadata (the schema never changes: check it once, keep its validator), and every
+    ``Gradebook`` makes a new SQLAlchemy engine, whose statement cache starts empty (keep one engine
+    per database URL; ``Gradebook.close`` still disposes of its connections)."""
+    import jsonschema
+    import nbgrader.api
+    from nbgrader.nbgraderformat import common
+
+    validators: dict[int, Any] = {}
+
+    def validate(instance: Any, schema: Any) -> None:
+        if id(schema) not in validators:
+            cls = jsonschema.validators.validator_for(schema)
+            cls.check_schema(schema)
+            validators[id(schema)] = (schema, cls(schema))  # the schema is kept alive with its id
+        error = jsonschema.exceptions.best_match(validators[id(schema)][1].iter_errors(instance))
+        if error is not None:
+            raise error
+
+    common.jsonschema = types.SimpleNamespace(validate=validate)
+    engines: dict[tuple, Any] = {}
+    create_engine = nbgrader.api.create_engine
+
+    def shared_engine(url: Any, **kwargs: Any) -> Any:
+        key = (str(url), tuple(sorted(kwargs.items())))
+        if key not in engines:
+            engines[key] = create_engine(url, **kwargs)
+        return engines[key]
+
+    nbgrader.api.create_engine = shared_engine
+
+
+def _init_worker(course: str, quiz: str, timeout: int | None, allow_unsandboxed: bool, spool: str) -> None:
     global _API, _QUIZ
     os.chdir(course)
+    warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy's autoflush notes, once per student
+    warnings.filterwarnings("ignore", message="Cell is missing an id field")  # nbformat normalises them
+    _cache_templates()
+    _reuse_nbgrader_setup()
+    if spool:
+        # every student's kernel is forked from the class's warm parent (see grade_class)
+        judge.use_warm_parent(WarmClient(spool))
     _API, _QUIZ = _api(Path(course), _config(Path(course), timeout, allow_unsandboxed)), quiz
 
 
@@ -158,13 +240,19 @@ def export(course: Path, cfg: Any, to: str = "grades.csv") -> Path:
     return path
 
 
-def grade_class(quiz: str, course_dir: str | Path = ".", workers: int = 2, timeout: int | None = None,
-                allow_unsandboxed: bool = False, students: Sequence[str] | None = None,
-                feedback: bool = True) -> list[dict[str, str]]:
-    """Grade every submission of ``quiz`` in ``course_dir``; returns the status rows (one per student)."""
-    course = Path(course_dir).resolve()
-    from attnkit.grading import sandbox
+def default_workers() -> int:
+    """One worker per core, plus one: a worker waiting on a slow notebook (a learner's sleep, a
+    hang until its time limit) leaves its core to the others."""
+    return (os.cpu_count() or 1) + 1
 
+
+def grade_class(quiz: str, course_dir: str | Path = ".", workers: int | None = None, timeout: int | None = None,
+                allow_unsandboxed: bool = False, students: Sequence[str] | None = None,
+                feedback: bool = True, progress: Callable[[int, int], None] | None = None) -> list[dict[str, str]]:
+    """Grade every submission of ``quiz`` in ``course_dir``; returns the status rows (one per student).
+    ``progress(done, total)`` is called as each submission is graded."""
+    workers = workers or default_workers()
+    course = Path(course_dir).resolve()
     sandbox.check_available(allow_unsandboxed)  # refuse loudly before anything runs
     cfg = _config(course, timeout, allow_unsandboxed)
     if students is None:
@@ -173,13 +261,35 @@ def grade_class(quiz: str, course_dir: str | Path = ".", workers: int = 2, timeo
     triaged = triage(course, quiz, students)
     runnable = [t.student for t in triaged if t.ok]
     outcomes: dict[str, dict[str, Any]] = {}
-    if runnable:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(WARM)  # imported once; every worker is forked from there
+    if not runnable:
+        return _finish(course, quiz, triaged, outcomes, cfg)
+    # the warm parent of every kernel imports torch in its sandbox while the forkserver imports
+    # nbgrader and torch here: the two starts overlap
+    warm = WarmParent(tempfile.mkdtemp(prefix="attnkit-grade-class-")).spawn() \
+        if sandbox.check_available(allow_unsandboxed) else None
+    spool = str(warm.spool) if warm else ""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WARM)  # imported once; every worker is forked from there
+    try:
         with context.Pool(max(1, min(workers, len(runnable))), initializer=_init_worker,
-                          initargs=(str(course), quiz, timeout, allow_unsandboxed)) as pool:
+                          initargs=(str(course), quiz, timeout, allow_unsandboxed, spool)) as pool:
             for student, outcome, seconds in pool.imap_unordered(_grade_one, runnable):
                 outcomes[student] = {**outcome, "seconds": seconds}
+                if progress is not None:
+                    progress(len(outcomes), len(runnable))
+            rows = pool.apply(_finish, (course, quiz, triaged, outcomes, cfg))  # nbgrader is loaded there
+            pool.close()
+            pool.join()  # workers end on their own: their warm parents die with them
+    finally:
+        if warm is not None:
+            warm.close()
+    return rows
+
+
+def _finish(course: Path, quiz: str, triaged: list[Triaged], outcomes: dict[str, dict[str, Any]],
+            cfg: Any) -> list[dict[str, str]]:
+    """The statuses (in grading_status.csv and the gradebook) and nbgrader's export. Run by a
+    worker, which has nbgrader imported already, or here when no submission could be run."""
     statuses = judge.read_status(course)
     rows = []
     for t in triaged:
@@ -207,10 +317,18 @@ def grade_class(quiz: str, course_dir: str | Path = ".", workers: int = 2, timeo
     return rows
 
 
-def main(quiz: str, course_dir: str = ".", workers: int = 2, timeout: int | None = None,
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        print(f"\r  graded {done}/{total} submissions", end="\n" if done == total else "", file=sys.stderr, flush=True)
+    elif done % 10 == 0 or done == total:
+        print(f"  graded {done}/{total} submissions", file=sys.stderr, flush=True)
+
+
+def main(quiz: str, course_dir: str = ".", workers: int | None = None, timeout: int | None = None,
          allow_unsandboxed: bool = False) -> int:
     start = time.perf_counter()
-    rows = grade_class(quiz, course_dir, workers, timeout, allow_unsandboxed)
+    workers = workers or default_workers()
+    rows = grade_class(quiz, course_dir, workers, timeout, allow_unsandboxed, progress=_progress)
     seconds = time.perf_counter() - start
     print(f"{quiz}: {len(rows)} submissions graded in {seconds:.1f} s with {workers} workers")
     print(f"  {'student':24} {'score':>7}  status")

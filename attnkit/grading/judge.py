@@ -44,6 +44,7 @@ import numpy as np
 
 from attnkit.grading import runner, sandbox
 from attnkit.grading.cells import meta as _nbgrader
+from attnkit.grading.warm import WarmClient, WarmUnavailable
 
 __all__ = ["JudgeResult", "judge_notebook", "RemoteFunction", "KernelGone", "static_flags", "copy_flags",
            "STATUSES", "combine_status", "write_status_row", "read_status", "is_test_cell", "is_trusted_cell"]
@@ -75,22 +76,40 @@ class JudgeResult:
 class Session:
     """A sandboxed runner and the pipes to it."""
 
-    def __init__(self, scratch: Path, limits: sandbox.Limits, cell_timeout: float, sandboxed: bool) -> None:
+    def __init__(self, scratch: Path, limits: sandbox.Limits, cell_timeout: float, sandboxed: bool,
+                 warm: WarmClient | None = None) -> None:
         self.cell_timeout = cell_timeout
         to_kernel_r, self.to_kernel = os.pipe()
         self.from_kernel, from_kernel_w = os.pipe()
-        env = {"ATTNKIT_FDS": f"{to_kernel_r},{from_kernel_w}",
-               "ATTNKIT_SCRATCH": sandbox.SCRATCH if sandboxed else str(scratch)}
-        # the runner runs as a script: `-m attnkit.grading.runner` would import attnkit (and torch)
-        self.process = sandbox.start([sys.executable, "-s", str(Path(runner.__file__).resolve())], scratch,
-                                     limits, sandboxed=sandboxed, pass_fds=(to_kernel_r, from_kernel_w), env=env,
-                                     uid=sandbox.grading_uid())
+        self.warm = warm if sandboxed else None
+        if self.warm is not None:  # forked from the worker's warm parent (grade-class)
+            try:
+                self.process: Any = self.warm.start(scratch, limits, (to_kernel_r, from_kernel_w),
+                                                    {"ATTNKIT_SCRATCH": sandbox.SCRATCH}, sandbox.grading_uid())
+            except WarmUnavailable as exc:
+                print(f"attnkit grading: no warm kernels here, one-off sandboxes instead ({exc})"[:800],
+                      file=sys.stderr)
+                use_warm_parent(None)
+                self.warm = None
+        if self.warm is None:
+            env = {"ATTNKIT_FDS": f"{to_kernel_r},{from_kernel_w}",
+                   "ATTNKIT_SCRATCH": sandbox.SCRATCH if sandboxed else str(scratch)}
+            # the runner runs as a script: `-m attnkit.grading.runner` would import attnkit (and torch)
+            self.process = sandbox.start([sys.executable, "-s", str(Path(runner.__file__).resolve())], scratch,
+                                         limits, sandboxed=sandboxed, pass_fds=(to_kernel_r, from_kernel_w),
+                                         env=env, uid=sandbox.grading_uid())
         os.close(to_kernel_r)
         os.close(from_kernel_w)
         self.gone: str | None = None
         self.evidence: list[str] = []
         self.errors: list[str] = []
         self._id = 0
+
+    def _stop(self, kill: bool) -> None:
+        if self.warm is not None:
+            self.warm.stop(self.process, kill=kill)
+        else:
+            sandbox.stop(self.process)
 
     def send(self, message: dict, arrays: list[np.ndarray] = ()) -> None:
         if self.gone:
@@ -113,13 +132,13 @@ class Session:
 
     def _lost(self, why: str | None) -> None:
         if why == "timed out":
-            sandbox.stop(self.process)
+            self._stop(kill=True)
             self.gone = "timed out"
         else:
             try:
                 self.process.wait(timeout=5)
             except Exception:
-                sandbox.stop(self.process)
+                self._stop(kill=True)
             code = self.process.returncode
             if code in (-24, 152):  # SIGXCPU: the CPU-time limit
                 self.gone = "timed out"
@@ -163,7 +182,7 @@ class Session:
                 os.close(fd)
             except OSError:
                 pass
-        sandbox.stop(self.process)
+        self._stop(kill=False)
 
 
 def _grace(timeout: float) -> float:
@@ -464,10 +483,20 @@ def _error_output(exc: BaseException) -> dict:
                                   traceback=[line.rstrip("\n") for line in lines])
 
 
+_WARM: list[WarmClient] = []  # this process's connection to a warm parent, if grade-class gave it one
+
+
+def use_warm_parent(client: WarmClient | None) -> None:
+    """Fork every kernel this process judges from the warm parent ``client`` is connected to
+    (None: a one-off sandbox each)."""
+    _WARM[:] = [client] if client is not None else []
+
+
 def judge_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60, limits: sandbox.Limits | None = None,
                    allow_unsandboxed: bool = False, workdir: str | Path | None = None) -> JudgeResult:
     """Run ``nb`` (test cells already restored from the instructor's source) in a fresh sandbox and
-    judge its test cells in this process. Returns the notebook with outputs, status and flags."""
+    judge its test cells in this process. Returns the notebook with outputs, status and flags.
+    The sandbox is a one-off, or forked from the warm parent set by :func:`use_warm_parent`."""
     start = time.perf_counter()
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     sandboxed = sandbox.check_available(allow_unsandboxed)
@@ -479,10 +508,11 @@ def judge_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60, limit
     flags = static_flags(learner_sources) + copy_flags(learner_sources)
 
     job = [{"kind": "test"} if is_test_cell(c) else {"kind": "code", "source": c.source} for _, c in code_cells]
-    root = Path(tempfile.mkdtemp(prefix="attnkit-judge-", dir=workdir))
+    warm = _WARM[0] if _WARM and sandboxed else None
+    root = Path(tempfile.mkdtemp(prefix="attnkit-judge-", dir=warm.spool if warm else workdir))
     scratch = root / "scratch"
     scratch.mkdir()
-    session = Session(scratch, limits, cell_timeout, sandboxed)
+    session = Session(scratch, limits, cell_timeout, sandboxed, warm)
     trusted: dict[str, Any] = {"__name__": "__grader__", "__builtins__": builtins}
     undo = _patched_checks()
     status_from_cells: list[str] = []

@@ -155,6 +155,18 @@ def receive(fd: int, deadline: float | None = None) -> tuple[dict, dict[str, np.
 
 # the kernel ----------------------------------------------------------------------------------
 
+_UNSEEN = object()
+_PRIMED: dict[str, Any] = {}
+
+
+def prime() -> None:
+    """Take the integrity baseline of the modules loaded now (a warm parent, before any kernel)."""
+    kernel = Kernel(-1, -1)
+    kernel._baseline = kernel._snapshot()
+    kernel.scan_modules()
+    _PRIMED.update(baseline=kernel._baseline, modules=kernel._modules_seen, values=kernel._values_seen)
+
+
 class CellTimeout(BaseException):
     """Raised in the learner's code when a cell or a call runs past its time."""
 
@@ -211,7 +223,11 @@ class Kernel:
         self.evidence: list[str] = []
         self.scratch = os.path.realpath(os.environ.get("ATTNKIT_SCRATCH", os.getcwd()))
         self.in_learner_code = False
-        self._baseline: dict[str, dict[str, int]] = {}
+        # what the integrity scan has seen already: primed before any student code runs (in a warm
+        # parent, once for all the kernels forked from it)
+        self._baseline: dict[str, dict[str, int]] = _PRIMED.get("baseline", {})
+        self._modules_seen: dict[str, Any] = _PRIMED.get("modules", {})
+        self._values_seen: dict[str, dict[str, Any]] = _PRIMED.get("values", {})
 
     # evidence ---------------------------------------------------------------------------------
     def _allowed_path(self, path: str) -> bool:
@@ -258,28 +274,7 @@ class Kernel:
 
     def check_integrity(self, shell: Any) -> None:
         """Evidence of tampering with modules, sys.modules and IPython's input transformers."""
-        for name, module in list(sys.modules.items()):
-            if name.split(".")[0] not in ("attnkit", "numpy", "torch", "builtins", "scipy", "math"):
-                continue
-            if module is not None and not isinstance(module, types.ModuleType):
-                self.evidence.append(f"sys.modules[{name!r}] was replaced by a {type(module).__name__}")
-                continue
-            path = getattr(module, "__file__", None) or ""
-            if os.path.isabs(path) and self.scratch and os.path.realpath(path).startswith(self.scratch):
-                self.evidence.append(f"sys.modules[{name!r}] was replaced by a module from the notebook's folder")
-            if name.count(".") > 2 or module is None:
-                continue
-            before = self._baseline.get(name)
-            for key, value in list(vars(module).items()):
-                if not callable(value):
-                    continue
-                code = getattr(value, "__code__", None)
-                code = code if isinstance(code, types.CodeType) else None
-                origin = getattr(value, "__module__", None)
-                if origin == "__main__" and name != "__main__":
-                    self.evidence.append(f"patched {name}.{key} with code from the notebook")
-                elif before is not None and key in before and before[key] != id(value) and name == "builtins":
-                    self.evidence.append(f"replaced the builtin {key}")
+        self.scan_modules()
         transformers = (len(shell.input_transformers_post) + len(shell.input_transformers_cleanup)
                         + len(getattr(shell.input_transformer_manager, "line_transforms", [])))
         if transformers != self._transformers:
@@ -287,6 +282,37 @@ class Kernel:
         if len(shell.ast_transformers) != self._ast_transformers:
             self.evidence.append("installed IPython AST transformers (they rewrite the cells run after them)")
         self.evidence = list(dict.fromkeys(self.evidence))
+
+    def scan_modules(self) -> None:
+        """Evidence of patched modules and replaced ``sys.modules`` entries. Incremental: a module
+        object already inspected, and an attribute whose value is the very object seen last time,
+        are not looked at again (with torch loaded there are ~25,000 attributes)."""
+        for name, module in list(sys.modules.items()):
+            if name.split(".")[0] not in ("attnkit", "numpy", "torch", "builtins", "scipy", "math"):
+                continue
+            if module is not None and not isinstance(module, types.ModuleType):
+                self.evidence.append(f"sys.modules[{name!r}] was replaced by a {type(module).__name__}")
+                continue
+            if self._modules_seen.get(name) is not module:
+                self._modules_seen[name] = module
+                path = getattr(module, "__file__", None) or ""
+                if os.path.isabs(path) and self.scratch and os.path.realpath(path).startswith(self.scratch):
+                    self.evidence.append(f"sys.modules[{name!r}] was replaced by a module from the notebook's folder")
+            if name.count(".") > 2 or module is None:
+                continue
+            before = self._baseline.get(name)
+            seen = self._values_seen.setdefault(name, {})
+            for key, value in list(vars(module).items()):
+                if seen.get(key, _UNSEEN) is value:
+                    continue
+                seen[key] = value
+                if not callable(value):
+                    continue
+                origin = getattr(value, "__module__", None)
+                if origin == "__main__" and name != "__main__":
+                    self.evidence.append(f"patched {name}.{key} with code from the notebook")
+                elif before is not None and key in before and before[key] != id(value) and name == "builtins":
+                    self.evidence.append(f"replaced the builtin {key}")
 
     def _integrity(self, shell: Any) -> None:
         try:
@@ -432,13 +458,18 @@ class Kernel:
         job, _ = receive(self.fd_in)
         os.environ.setdefault("MPLBACKEND", "Agg")
         from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
 
-        shell = InteractiveShell.instance(colors="NoColor")
+        config = Config()
+        config.HistoryManager.enabled = False  # no history database, no saving thread: a grading run is read once
+        shell = InteractiveShell.instance(config=config, colors="NoColor")
         shell.user_ns["__name__"] = "__main__"
         self._transformers = (len(shell.input_transformers_post) + len(shell.input_transformers_cleanup)
                               + len(getattr(shell.input_transformer_manager, "line_transforms", [])))
         self._ast_transformers = len(shell.ast_transformers)
-        self._baseline = self._snapshot()
+        if not _PRIMED:
+            self._baseline = self._snapshot()
+            self.scan_modules()
 
         def on_alarm(signum: int, frame: Any) -> None:
             raise CellTimeout("the cell ran past its time limit")

@@ -33,14 +33,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Limits", "SandboxUnavailable", "check_available", "sandbox_command", "start", "stop", "grading_uid",
-           "UNSANDBOXED_ENV", "SANDBOX_UID", "SCRATCH"]
+__all__ = ["Limits", "SandboxUnavailable", "check_available", "sandbox_command", "warm_parent_command", "start",
+           "stop", "grading_uid", "kernel_env", "UNSANDBOXED_ENV", "SANDBOX_UID", "SCRATCH"]
 
 UNSANDBOXED_ENV = "ATTNKIT_ALLOW_UNSANDBOXED"
 SANDBOX_UID = 65534  # nobody / nogroup
 SCRATCH = "/scratch"  # where the scratch directory appears inside the sandbox
 PACKAGE = Path(__file__).resolve().parents[1]  # .../attnkit
-KERNEL_SIDE = ("runner.py",)  # the only files of attnkit/grading visible in the sandbox
+KERNEL_SIDE = ("runner.py", "zygote.py")  # the only files of attnkit/grading visible in the sandbox
 
 
 class SandboxUnavailable(RuntimeError):
@@ -144,18 +144,14 @@ def grading_uid() -> int:
     return 60000 + os.getpid() % 5000 if os.geteuid() == 0 else SANDBOX_UID
 
 
-def sandbox_command(argv: Sequence[str], scratch: Path, limits: Limits, env: dict[str, str] | None = None,
-                    uid: int = SANDBOX_UID) -> list[str]:
-    """The bwrap/setpriv/prlimit command line that runs ``argv`` in a sandbox whose only writable
-    folder is ``scratch`` (seen as /scratch), as ``uid``/``uid``."""
-    root = os.geteuid() == 0
+def _layout(limits: Limits) -> list[str]:
+    """bwrap's namespaces and read-only mounts, shared by a one-off sandbox and a warm parent:
+    /usr, the Python installation, the venv and the filtered attnkit package; a private /tmp."""
     args = [_bwrap() or "bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "grading",
             "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
             # /tmp first: a package or venv that lives under /tmp is bound over it afterwards
             "--perms", "1777", "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
-    if not root:
-        args += ["--unshare-user", "--uid", str(uid), "--gid", str(uid)]
     for name in ("bin", "lib", "lib64", "sbin"):
         target = os.path.join("/", name)
         if os.path.islink(target):
@@ -172,21 +168,38 @@ def sandbox_command(argv: Sequence[str], scratch: Path, limits: Limits, env: dic
             raise SandboxUnavailable(f"attnkit lives inside {root_dir}; cannot hide its grading modules")
         _mkdirs(args, made, root_dir)
         args += ["--ro-bind", str(root_dir), str(root_dir)]
-    # attnkit itself, read-only, with grading/ replaced by the runner alone
+    # attnkit itself, read-only, with grading/ replaced by the kernel side alone
     _mkdirs(args, made, package)
     args += ["--ro-bind", str(package), str(package),
              "--perms", "0755", "--tmpfs", str(package / "grading")]
     for name in ("__init__.py", *KERNEL_SIDE):
         args += ["--ro-bind", str(package / "grading" / name), str(package / "grading" / name)]
-    args += ["--remount-ro", str(package / "grading"),
-             "--bind", str(scratch), SCRATCH, "--chdir", SCRATCH, "--clearenv"]
+    return args + ["--remount-ro", str(package / "grading")]
+
+
+def kernel_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The whole environment of a grading kernel (nothing of the grader's own is inherited)."""
     base_env = {"HOME": SCRATCH, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8",
                 "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl", "HF_HUB_OFFLINE": "1",
                 "TRANSFORMERS_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1",
-                "PYTHONPATH": str(package.parent), "IPYTHONDIR": "/tmp/ipython"}
+                "PYTHONPATH": str(PACKAGE.parent), "IPYTHONDIR": "/tmp/ipython"}
     base_env.update(env or {})
-    for key, value in base_env.items():
-        args += ["--setenv", key, value]
+    return base_env
+
+
+def _setenv(env: dict[str, str]) -> list[str]:
+    return ["--clearenv", *[a for key, value in env.items() for a in ("--setenv", key, value)]]
+
+
+def sandbox_command(argv: Sequence[str], scratch: Path, limits: Limits, env: dict[str, str] | None = None,
+                    uid: int = SANDBOX_UID) -> list[str]:
+    """The bwrap/setpriv/prlimit command line that runs ``argv`` in a sandbox whose only writable
+    folder is ``scratch`` (seen as /scratch), as ``uid``/``uid``."""
+    root = os.geteuid() == 0
+    args = _layout(limits)
+    if not root:
+        args[1:1] = ["--unshare-user", "--uid", str(uid), "--gid", str(uid)]
+    args += ["--bind", str(scratch), SCRATCH, "--chdir", SCRATCH, *_setenv(kernel_env(env))]
     if root:
         args += [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}",
                  "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
@@ -197,6 +210,24 @@ def sandbox_command(argv: Sequence[str], scratch: Path, limits: Limits, env: dic
              # instructor's own account, so only root (a uid of its own per worker) sets it
              *([f"--nproc={limits.nproc}"] if root else []),
              f"--nofile={limits.nofile}", "--core=0", "--"]
+    return args + list(argv)
+
+
+# the capabilities a warm parent needs to build each kernel's own namespaces and drop to its uid
+WARM_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP")
+
+
+def warm_parent_command(argv: Sequence[str], spool: Path, limits: Limits, env: dict[str, str] | None = None,
+                        ) -> list[str]:
+    """bwrap for a warm parent (:mod:`attnkit.grading.zygote`): the same read-only layout as
+    :func:`sandbox_command`, the spool of scratch folders at /spool, an empty /scratch for each
+    kernel to bind its own folder on, and the capabilities to do that (as root in the sandbox; the
+    parent runs no student code, each kernel drops them all)."""
+    args = _layout(limits)
+    if os.geteuid() != 0:
+        args[1:1] = ["--unshare-user", "--uid", "0", "--gid", "0"]
+    args += ["--bind", str(spool), "/spool", "--perms", "0755", "--dir", SCRATCH, "--chdir", "/",
+             *[a for cap in WARM_CAPS for a in ("--cap-add", cap)], *_setenv(kernel_env(env))]
     return args + list(argv)
 
 

@@ -1,0 +1,162 @@
+"""Issue 12: warm kernels for grade-class. Every kernel is forked from one warm parent, so these
+tests check that a forked kernel is as isolated as a one-off sandbox (tests/test_sandbox.py), that
+nothing one student's kernel did reaches the next, and that a kernel past its time is killed with
+everything it started. The adversarial corpus (tests/test_adversarial.py) grades all its attacks
+through grade-class, hence through warm kernels, next to plain nbgrader's one-off sandboxes."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from attnkit.grading import judge, sandbox, warm
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only")
+
+PROBE = r'''
+import json, os, socket, subprocess, sys
+out = {"uid": os.getuid(), "cwd": os.getcwd(), "hostname": socket.gethostname(),
+       "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+       "spool": os.listdir("/spool") if os.path.isdir("/spool") else None,
+       "torch_loaded": "torch" in sys.modules, "env": sorted(os.environ)}
+def attempt(name, fn):
+    try:
+        fn()
+        out[name] = "ok"
+    except Exception as exc:
+        out[name] = type(exc).__name__
+attempt("read_solutions", lambda: open(REPO + "/solutions/q4_qkv_math/q4_qkv_math.ipynb").read())
+attempt("read_nbgrader_config", lambda: open(REPO + "/nbgrader_config.py").read())
+attempt("write_repo", lambda: open(REPO + "/attnkit/PWNED", "w").write("x"))
+attempt("write_root", lambda: open("/PWNED", "w").write("x"))
+attempt("write_dev", lambda: open("/dev/PWNED", "w").write("x"))
+attempt("write_spool", lambda: open("/spool/PWNED", "w").write("x"))
+attempt("write_scratch", lambda: open("/scratch/mine.txt", "w").write("x"))
+attempt("network", lambda: socket.create_connection(("1.1.1.1", 80), timeout=2))
+attempt("loopback", lambda: socket.create_connection(("127.0.0.1", 22), timeout=2))
+attempt("import_checks", lambda: __import__("attnkit.grading.checks"))
+attempt("import_engine", lambda: __import__("attnkit.grading.engine"))
+attempt("kill_init", lambda: os.kill(1, 9))
+out["limits"] = open("/proc/self/limits").read()
+status = open("/proc/self/status").read()
+out["capabilities"] = status.split("CapEff:")[1].split()[0]
+out["bounding"] = status.split("CapBnd:")[1].split()[0]
+out["no_new_privs"] = status.split("NoNewPrivs:")[1].split()[0]
+print("PROBE" + json.dumps(out))
+'''
+
+
+def _notebook(*sources: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+
+
+def _printed(result: judge.JudgeResult, marker: str) -> dict:
+    for cell in result.nb.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "")
+            if marker in text:
+                return json.loads(text.split(marker, 1)[1].splitlines()[0])
+    raise AssertionError(f"no {marker} output: {[c.get('outputs') for c in result.nb.cells]}")
+
+
+def _processes(pattern: str) -> list[str]:
+    done = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True)
+    return [line for line in done.stdout.splitlines()[1:] if pattern in line and "ps -eo" not in line]
+
+
+@pytest.fixture(scope="module")
+def client():
+    sandbox.check_available()
+    parent = warm.WarmParent().spawn()
+    connection = warm.WarmClient(parent.spool, parent)
+    connection.ensure()
+    judge.use_warm_parent(connection)
+    yield connection
+    judge.use_warm_parent(None)
+    connection.close()
+    parent.close()
+    assert _processes("attnkit/grading/zygote.py") == []
+
+
+def test_a_warm_kernel_holds_only_its_scratch_folder(client: warm.WarmClient) -> None:
+    result = judge.judge_notebook(_notebook(f"REPO = {str(REPO)!r}\n" + PROBE), cell_timeout=20)
+    out = _printed(result, "PROBE")
+    assert out["uid"] == sandbox.grading_uid() or (out["uid"] == 0 and sandbox.os.geteuid() != 0)
+    assert out["cwd"] == sandbox.SCRATCH and out["hostname"] == "grading"
+    assert out["spool"] == [], "the other students' scratch folders must be out of sight"
+    assert out["pids"][:2] == [1, 2] and len(out["pids"]) <= 3, out["pids"]  # its own pid namespace
+    assert out["torch_loaded"], "the warm parent imported torch once for every kernel"
+    assert not any(k.startswith(("ATTNKIT_FDS", "ATTNKIT_ZYGOTE", "VIRTUAL_ENV", "PYTEST")) for k in out["env"])
+    assert out["read_solutions"] == "FileNotFoundError" and out["read_nbgrader_config"] == "FileNotFoundError"
+    assert out["write_repo"] in ("OSError", "PermissionError") and out["write_root"] in ("OSError", "PermissionError")
+    for name in ("write_dev", "write_spool"):  # the warm parent's own folders: nothing left for the next kernel
+        assert out[name] in ("OSError", "PermissionError"), (name, out[name])
+    assert out["write_scratch"] == "ok"
+    assert out["network"] in ("OSError", "ConnectionRefusedError", "TimeoutError", "gaierror")
+    assert out["loopback"] != "ok"
+    for name in ("import_checks", "import_engine"):
+        assert out[name] in ("ModuleNotFoundError", "ImportError"), (name, out[name])
+    assert out["kill_init"] in ("PermissionError", "ok")  # ok: pid 1 ignores it; the kernel lives on
+    assert out["capabilities"] == "0000000000000000" and out["bounding"] == "0000000000000000"
+    assert out["no_new_privs"] == "1"
+    assert f"{sandbox.Limits().fsize_mb << 20}" in out["limits"]  # file size
+    assert "Max address space" in out["limits"] and "unlimited" not in \
+        [line for line in out["limits"].splitlines() if "address space" in line][0]
+    assert not (REPO / "attnkit" / "PWNED").exists()
+
+
+def test_nothing_one_kernel_leaves_reaches_the_next(client: warm.WarmClient) -> None:
+    first = judge.judge_notebook(_notebook(
+        "import os, subprocess, numpy as np, json\n"
+        "open('/tmp/left.txt', 'w').write('secret'); open('/dev/shm/left.txt', 'w').write('secret')\n"
+        "open('/scratch/left.txt', 'w').write('secret')\n"
+        "subprocess.Popen(['sleep', '301'], start_new_session=True)\n"
+        "print('DRAW' + json.dumps(np.random.rand(3).tolist()))"), cell_timeout=20)
+    second = judge.judge_notebook(_notebook(
+        "import os, numpy as np, json\n"
+        "print('SEEN' + json.dumps({'tmp': os.listdir('/tmp'), 'shm': os.listdir('/dev/shm'),"
+        " 'scratch': os.listdir('/scratch'), 'draw': np.random.rand(3).tolist(),"
+        " 'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit())}))"), cell_timeout=20)
+    seen = _printed(second, "SEEN")
+    assert "left.txt" not in seen["tmp"] and "left.txt" not in seen["shm"] and seen["scratch"] == []
+    assert len(seen["pids"]) <= 3, "the first kernel's sleep must have died with its namespace"
+    assert seen["draw"] != _printed(first, "DRAW"), "each kernel draws its own random numbers"
+    assert _processes("sleep 301") == []
+
+
+def test_a_kernel_past_its_time_dies_with_all_it_started(client: warm.WarmClient) -> None:
+    stuck = judge.judge_notebook(_notebook(
+        "import signal, subprocess, time\n"
+        "subprocess.Popen(['sleep', '302'])\n"
+        "signal.signal(signal.SIGALRM, signal.SIG_IGN)  # the kernel's own clock cannot stop it\n"
+        "time.sleep(600)"), cell_timeout=2)
+    assert stuck.status == "timed out", (stuck.status, stuck.notes)
+    assert _processes("sleep 302") == []
+    spinning = judge.judge_notebook(_notebook("while True:\n    pass"), cell_timeout=2)
+    assert spinning.status == "timed out", (spinning.status, spinning.notes)
+    after = judge.judge_notebook(_notebook("print('ALIVE' + '{}')"), cell_timeout=20)
+    assert after.status == "graded" and _printed(after, "ALIVE") == {}
+
+
+def test_a_kernel_over_its_memory_limit_stops_there(client: warm.WarmClient) -> None:
+    limits = sandbox.Limits(memory_mb=512, cpu_s=60)
+    result = judge.judge_notebook(_notebook("import numpy as np\nx = np.ones((1024, 1024, 1024))"),
+                                  cell_timeout=20, limits=limits)
+    assert result.status == "memory limit", (result.status, result.notes)
+
+
+def test_without_a_warm_parent_a_one_off_sandbox_grades_it(tmp_path: Path, capfd) -> None:
+    nowhere = warm.WarmClient(tmp_path / "no-parent", start_timeout=0.2)
+    (tmp_path / "no-parent").mkdir()
+    judge.use_warm_parent(nowhere)
+    try:
+        result = judge.judge_notebook(_notebook("print('COLD' + '{}')"), cell_timeout=20)
+    finally:
+        judge.use_warm_parent(None)
+    assert result.status == "graded" and _printed(result, "COLD") == {}
+    assert "one-off sandboxes instead" in capfd.readouterr().err
