@@ -71,12 +71,14 @@ def _tree(root: Path, skip: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _sandbox_processes() -> list[str]:
-    """Grading kernels or processes the corpus started that are still alive (none may be)."""
-    done = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True)
-    kernels = ("attnkit/grading/runner.py", "attnkit/grading/zygote.py")
-    return [line for line in done.stdout.splitlines()[1:]
-            if any(k in line for k in kernels) or line.split(None, 1)[-1].strip() == "sleep 300"]
+def _sandbox_processes(course: Path) -> list[str]:
+    """Grading kernels or processes the corpus started that are still alive (none may be): one-off
+    kernels, the warm parent of this course's grade-class (its label names the course), and the
+    corpus's `sleep 300`."""
+    done = subprocess.run(["ps", "-eo", "pid,stat,args"], capture_output=True, text=True)
+    return [line for line in done.stdout.splitlines()[1:] if line.split()[1][0] != "Z" and (
+            "attnkit/grading/runner.py" in line or line.split(None, 2)[-1].strip() == "sleep 300"
+            or ("attnkit/grading/zygote.py" in line and f"grade-class:{course}" in line))]
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +115,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory):
     plain.join()
     done = results[0]
     time.sleep(0.5)
-    leftovers = _sandbox_processes()
+    leftovers = _sandbox_processes(courses["class"].resolve())
     listener.close()
     yield {"points": points, "courses": courses, "rows": {r["student_id"]: r for r in rows}, "listener": listener,
            "canary": canary,

@@ -265,7 +265,7 @@ def grade_class(quiz: str, course_dir: str | Path = ".", workers: int | None = N
         return _finish(course, quiz, triaged, outcomes, cfg)
     # the warm parent of every kernel imports torch in its sandbox while the forkserver imports
     # nbgrader and torch here: the two starts overlap
-    warm = WarmParent(tempfile.mkdtemp(prefix="attnkit-grade-class-")).spawn() \
+    warm = WarmParent(tempfile.mkdtemp(prefix="attnkit-grade-class-"), label=f"grade-class:{course}").spawn() \
         if sandbox.check_available(allow_unsandboxed) else None
     spool = str(warm.spool) if warm else ""
     context = multiprocessing.get_context("forkserver")

@@ -44,8 +44,10 @@ class WarmUnavailable(RuntimeError):
 class WarmParent:
     """The warm parent sandbox and its spool of scratch folders (one per class, or per test)."""
 
-    def __init__(self, spool: str | Path | None = None, limits: sandbox.Limits | None = None) -> None:
+    def __init__(self, spool: str | Path | None = None, limits: sandbox.Limits | None = None,
+                 label: str | None = None) -> None:
         self.spool = Path(spool) if spool else Path(tempfile.mkdtemp(prefix="attnkit-warm-"))
+        self.label = label or self.spool.name  # on the parent's command line, to tell it apart in `ps`
         self.spool.mkdir(parents=True, exist_ok=True)
         os.chmod(self.spool, 0o700)
         self.limits = limits or sandbox.Limits()
@@ -56,8 +58,8 @@ class WarmParent:
         """Start the parent without waiting for it: it imports torch while the caller goes on."""
         if self.process is None or self.process.poll() is not None:
             (self.spool / CONTROL).unlink(missing_ok=True)
-            command = sandbox.warm_parent_command([sys.executable, "-s", str(ZYGOTE), f"/spool/{CONTROL}"],
-                                                  self.spool, self.limits)
+            command = sandbox.warm_parent_command([sys.executable, "-s", str(ZYGOTE), f"/spool/{CONTROL}",
+                                                   self.label], self.spool, self.limits)
             with open(self.log, "ab") as log:
                 self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                                 stderr=subprocess.STDOUT, start_new_session=True)

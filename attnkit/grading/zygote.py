@@ -20,7 +20,9 @@ Nothing a student's kernel did survives it: its processes die with its pid names
 with its scratch folder, its ``/tmp`` and ``/dev/shm`` with its mount namespace. The parent is
 never reachable from a kernel (another pid namespace, another uid, the spool and its socket out of
 sight). A worker that says ``kill`` (a kernel past its time) or goes away has the supervisor
-killed; the init and the namespace follow (parent-death signals). Only the grader decides
+kill the init; the supervisor returns only once the namespace is empty, so the worker's next
+kernel starts with nothing of the last one alive (a supervisor that does not end is killed
+outright, and parent-death signals take the init and the namespace). Only the grader decides
 anything; this module answers with exit statuses.
 """
 from __future__ import annotations
@@ -33,6 +35,7 @@ import select
 import signal
 import socket
 import sys
+import time
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
@@ -191,14 +194,25 @@ def _supervise(job: dict, fds: list[int]) -> None:
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64m,mode=1777")
     _read_only_elsewhere(("/scratch", "/tmp", "/dev/shm"))
+    init: list[int] = []
+
+    def kill_init(signum: int, frame: object) -> None:  # the worker said kill: end the namespace
+        if init:
+            os.kill(init[0], signal.SIGKILL)
+
+    signal.signal(signal.SIGTERM, kill_init)
     pid = os.fork()
     if pid == 0:
         try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             _init(job, fds)
         finally:
             os._exit(70)
+    init.append(pid)
     for fd in fds:
         os.close(fd)
+    # init's exit completes only once every process of its namespace is gone: when this returns,
+    # nothing the student started is left
     _, status = os.waitpid(pid, 0)
     os._exit(_exit_code(status))
 
@@ -208,6 +222,20 @@ def _address_space() -> int:
         if line.startswith("VmSize:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def _end(supervisor: int) -> int:
+    """Have the supervisor kill its init (hence the kernel's whole pid namespace) and wait for it;
+    a supervisor that does not end within 10 s is killed outright (its init follows it then).
+    Returns the supervisor's wait status."""
+    os.kill(supervisor, signal.SIGTERM)
+    for _ in range(1000):
+        pid, status = os.waitpid(supervisor, os.WNOHANG)
+        if pid:
+            return status
+        time.sleep(0.01)
+    os.kill(supervisor, signal.SIGKILL)
+    return os.waitpid(supervisor, 0)[1]
 
 
 def _serve(channel: socket.socket, baseline: int) -> None:
@@ -234,19 +262,19 @@ def _serve(channel: socket.socket, baseline: int) -> None:
                 os._exit(70)
         for fd in fds:
             os.close(fd)
-        done = os.pidfd_open(pid)
+        done, status = os.pidfd_open(pid), None
         while True:  # the kernel ends, or the worker says kill (or goes away)
             ready = select.select([channel, done], [], [])[0]
             if done in ready:
                 break
             message = channel.recv(1 << 16)
-            os.kill(pid, signal.SIGKILL)  # its init, hence its whole pid namespace, follows
+            status = _end(pid)
             if not message:
-                os.waitpid(pid, 0)
                 os._exit(0)
             break
         os.close(done)
-        _, status = os.waitpid(pid, 0)
+        if status is None:
+            _, status = os.waitpid(pid, 0)
         channel.sendall(json.dumps({"status": _exit_code(status)}).encode())
 
 
@@ -280,4 +308,4 @@ def main(control: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1])  # sys.argv[2], if any, only labels the process for `ps`
