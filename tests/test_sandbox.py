@@ -14,31 +14,13 @@ import torch
 
 from attnkit.grading import bundle, judge, runner, sandbox
 
+sys.path.insert(0, str(Path(__file__).parent))
+from adversarial.probe import PROBE as SANDBOX_PROBE  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only")
 
-PROBE = r'''
-import json, os, socket, sys
-out = {"uid": os.getuid(), "gid": os.getgid(), "root": sorted(os.listdir("/")), "cwd": os.getcwd()}
-def attempt(name, fn):
-    try:
-        fn()
-        out[name] = "ok"
-    except Exception as exc:
-        out[name] = type(exc).__name__
-attempt("read_solutions", lambda: open(REPO + "/solutions/q4_qkv_math/q4_qkv_math.ipynb").read())
-attempt("read_nbgrader_config", lambda: open(REPO + "/nbgrader_config.py").read())
-attempt("write_repo", lambda: open(REPO + "/attnkit/PWNED", "w").write("x"))
-attempt("write_venv", lambda: open(sys.prefix + "/PWNED", "w").write("x"))
-attempt("write_scratch", lambda: open("/scratch/mine.txt", "w").write("x"))
-attempt("network", lambda: socket.create_connection(("1.1.1.1", 80), timeout=2))
-attempt("import_checks", lambda: __import__("attnkit.grading.checks"))
-attempt("import_exercises", lambda: __import__("attnkit.grading.exercises"))
-attempt("import_engine", lambda: __import__("attnkit.grading.engine"))
-attempt("import_numpy", lambda: __import__("numpy"))
-out["limits"] = open("/proc/self/limits").read()
-out["capabilities"] = [l for l in open("/proc/self/status") if l.startswith("CapEff")][0].split()[1]
-out["no_new_privs"] = [l for l in open("/proc/self/status") if l.startswith("NoNewPrivs")][0].split()[1]
+PROBE = SANDBOX_PROBE + '''
 json.dump(out, open("/scratch/out.json", "w"))
 '''
 
