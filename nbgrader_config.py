@@ -66,6 +66,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
     "attnkit.grading.autograde.RecordStatus",
 ]
+# notebooks saved under another name are graded as <quiz>.ipynb (status renamed); a file that is
+# not a notebook gets 0 and the status malformed (nbgrader still logs that it cannot read it)
+c.Autograde.pre_convert_hook = "attnkit.grading.autograde.triage_files"
 c.JudgeInSandbox.timeout = 60  # seconds per cell (and per call of a learner's function)
 c.JudgeInSandbox.memory_mb = 4096
 

@@ -153,10 +153,10 @@ def test_grade_class(corpus, name: str) -> None:
     assert _gradebook_scores(corpus["courses"]["class"])[name] == entry.score(corpus["points"])
 
 
-@pytest.mark.parametrize("name", [e.name for e in ENTRIES if e.name not in ("malformed", "renamed")])
+@pytest.mark.parametrize("name", [e.name for e in ENTRIES])
 def test_plain_nbgrader_autograde(corpus, name: str) -> None:
-    """The same grades from `nbgrader autograde` in the course root (malformed and renamed
-    notebooks are what grade-class triages; plain nbgrader logs an error for them)."""
+    """The same grades and statuses from `nbgrader autograde` in the course root (its pre- and
+    post-convert hooks triage renamed and malformed notebooks as grade-class does)."""
     entry = BY_NAME[name]
     row = _status_rows(corpus["courses"]["nbgrader"])[name]
     _check(entry, corpus["points"], float(row["score"]), row["status"], row["flags"])

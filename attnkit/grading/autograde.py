@@ -19,7 +19,7 @@ from traitlets import Bool, Float, Integer
 from attnkit.grading import sandbox
 from attnkit.grading.judge import _nbgrader, _visible, combine_status, judge_notebook, write_status_row
 
-__all__ = ["Triage", "JudgeInSandbox", "RecordStatus"]
+__all__ = ["Triage", "JudgeInSandbox", "RecordStatus", "triage_files"]
 
 
 class Triage(NbGraderPreprocessor):
@@ -97,6 +97,10 @@ class RecordStatus(NbGraderPreprocessor):
 
         info = resources.get("nbgrader", {})
         judged = resources.get("attnkit", {})
+        filed = _FILED.get((info.get("student"), info.get("assignment")), [])  # renamed, by triage_files
+        if filed:
+            judged = {**judged, "notes": list(dict.fromkeys(judged.get("notes", []) + filed))}
+            judged["status"] = combine_status(judged["notes"] + [judged.get("status", "graded")])
         status = judged.get("status", "graded")
         text = f"attnkit grading status: {status}"
         if judged.get("flags"):
@@ -118,6 +122,38 @@ class RecordStatus(NbGraderPreprocessor):
             "max_score": f"{max_score:g}", "status": status, "notes": "; ".join(judged.get("notes", [])),
             "flags": " | ".join(judged.get("flags", []))})
         return nb, resources
+
+
+# nbgrader's pre-convert hook (c.Autograde.pre_convert_hook): what grade-class's triage does, for
+# plain `nbgrader autograde` too. nbgrader calls it for each submission folder with the list of
+# notebooks it is about to convert (``student`` is the command's pattern, not the student: the
+# folder says who it is); the list is edited in place.
+_FILED: dict[tuple[str, str], list[str]] = {}  # (student, quiz) -> triage notes, read by RecordStatus
+
+
+def triage_files(assignment: str, student: str, notebooks: list[str], **_: Any) -> None:
+    """Before a submission is converted: a notebook saved under another name is graded as
+    ``<quiz>.ipynb`` (status *renamed*); a file that is not a notebook gets 0 points, is flagged in
+    the gradebook and has the status *malformed* (nbgrader then logs that it cannot read it, and
+    goes on with the next student)."""
+    from pathlib import Path
+
+    from attnkit.grading.classgrade import _config, _mark, triage
+
+    if not notebooks:
+        return
+    folder = Path(notebooks[0]).parent
+    who, quiz = folder.parent.name, folder.name
+    course = Path.cwd()  # nbgrader runs the hooks in the course directory
+    done = triage(course, quiz, [who])[0]
+    _FILED[(who, quiz)] = done.notes
+    if done.ok:
+        notebooks[:] = [str(folder / f"{quiz}.ipynb")]
+        return
+    notes = "; ".join(done.notes)
+    _mark(course, _config(course, None, False), quiz, who, "attnkit grading status: malformed\n" + notes, zero=True)
+    write_status_row(course, {"student_id": who, "assignment": quiz, "score": "0", "max_score": "",
+                              "status": "malformed", "notes": notes, "flags": ""})
 
 
 def _course_root(preprocessor: Any) -> str:
