@@ -74,11 +74,19 @@ def _tree(root: Path, skip: tuple[str, ...]) -> dict[str, str]:
 def _sandbox_processes(course: Path) -> list[str]:
     """Grading kernels or processes the corpus started that are still alive (none may be): one-off
     kernels, the warm parent of this course's grade-class (its label names the course), and the
-    corpus's `sleep 300`."""
+    corpus's `sleep 300` (its forked `time.sleep(300)` keeps its kernel's command line)."""
     done = subprocess.run(["ps", "-eo", "pid,stat,args"], capture_output=True, text=True)
     return [line for line in done.stdout.splitlines()[1:] if line.split()[1][0] != "Z" and (
             "attnkit/grading/runner.py" in line or line.split(None, 2)[-1].strip() == "sleep 300"
             or ("attnkit/grading/zygote.py" in line and f"grade-class:{course}" in line))]
+
+
+def _leftovers(course: Path, settle: float = 3.0) -> list[str]:
+    """:func:`_sandbox_processes`, given the kernel a moment to finish tearing down namespaces."""
+    deadline = time.monotonic() + settle
+    while (alive := _sandbox_processes(course)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +122,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory):
     class_seconds = time.perf_counter() - start
     plain.join()
     done = results[0]
-    time.sleep(0.5)
-    leftovers = _sandbox_processes(courses["class"].resolve())
+    leftovers = _leftovers(courses["class"].resolve())
     listener.close()
     yield {"points": points, "courses": courses, "rows": {r["student_id"]: r for r in rows}, "listener": listener,
            "canary": canary,

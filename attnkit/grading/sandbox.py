@@ -29,6 +29,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -263,8 +264,36 @@ def start(argv: Sequence[str], scratch: Path, limits: Limits, sandboxed: bool = 
         log.close()
 
 
-def stop(process: subprocess.Popen) -> None:
-    """Kill the sandbox's whole process group and reap it (bwrap's pid namespace dies with it)."""
+def _descendants(pid: int) -> set[int]:
+    """The processes under ``pid`` (through /proc), at this moment."""
+    parents: dict[int, int] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as fh:
+                    parents[int(name)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def stop(process: subprocess.Popen, settle: float = 5.0) -> None:
+    """Kill the sandbox's whole process group and reap it; its pid namespace dies with it, which the
+    kernel does asynchronously: wait (up to ``settle`` seconds) until none of the processes that
+    were under it is alive, so that nothing of one submission outlives its grading."""
+    under = _descendants(process.pid) if sys.platform.startswith("linux") else set()
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -273,3 +302,6 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         pass
+    deadline = time.monotonic() + settle
+    while any(_alive(pid) for pid in under) and time.monotonic() < deadline:
+        time.sleep(0.01)
