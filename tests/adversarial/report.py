@@ -52,18 +52,20 @@ def main() -> None:
     got = {how: _rows(course) for how, course in courses.items()}
     print("| attack | expected (score, status) | grade-class | nbgrader autograde | flags (grade-class) |")
     print("|---|---|---|---|---|")
-    agree = 0
+    agree = {"class": 0, "nbgrader": 0}
     for entry in ENTRIES:
         want = f"{entry.score(points):g}, {entry.status}"
         cells = []
         for how in ("class", "nbgrader"):
             row = got[how].get(entry.name)
             cells.append(f"{float(row['score']):g}, {row['status']}" if row else "(no row: nbgrader logs an error)")
-        agree += cells[0] == want
+        agree["class"] += cells[0] == want
+        agree["nbgrader"] += cells[1] == want
         flags = got["class"].get(entry.name, {}).get("flags", "")
         print(f"| {entry.name}: {entry.attack} | {want} | {cells[0]} | {cells[1]} | {flags[:90]} |")
-    print(f"\n{agree}/{len(ENTRIES)} as expected through grade-class; both courses graded side by side in "
-          f"{seconds:.0f} s; canary written: {(base / 'CANARY').exists()}")
+    print(f"\n{agree['class']}/{len(ENTRIES)} as expected through grade-class, {agree['nbgrader']}/{len(ENTRIES)} "
+          f"through nbgrader autograde; both courses graded side by side in {seconds:.0f} s; "
+          f"canary written: {(base / 'CANARY').exists()}")
 
 
 if __name__ == "__main__":
