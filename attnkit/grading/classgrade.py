@@ -253,7 +253,7 @@ def grade_class(quiz: str, course_dir: str | Path = ".", workers: int | None = N
     ``progress(done, total)`` is called as each submission is graded."""
     workers = workers or default_workers()
     course = Path(course_dir).resolve()
-    sandbox.check_available(allow_unsandboxed)  # refuse loudly before anything runs
+    sandboxed = sandbox.check_available(allow_unsandboxed)  # refuse loudly before anything runs
     cfg = _config(course, timeout, allow_unsandboxed)
     if students is None:
         students = sorted(p.name for p in (course / "submitted").iterdir() if (p / quiz).is_dir()) \
@@ -266,7 +266,7 @@ def grade_class(quiz: str, course_dir: str | Path = ".", workers: int | None = N
     # the warm parent of every kernel imports torch in its sandbox while the forkserver imports
     # nbgrader and torch here: the two starts overlap
     warm = WarmParent(tempfile.mkdtemp(prefix="attnkit-grade-class-"), label=f"grade-class:{course}").spawn() \
-        if sandbox.check_available(allow_unsandboxed) else None
+        if sandboxed else None
     spool = str(warm.spool) if warm else ""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(WARM)  # imported once; every worker is forked from there

@@ -145,14 +145,17 @@ def grading_uid() -> int:
     return 60000 + os.getpid() % 5000 if os.geteuid() == 0 else SANDBOX_UID
 
 
-def _layout(limits: Limits) -> list[str]:
+def _layout(limits: Limits, user_ns_uid: int) -> list[str]:
     """bwrap's namespaces and read-only mounts, shared by a one-off sandbox and a warm parent:
-    /usr, the Python installation, the venv and the filtered attnkit package; a private /tmp."""
+    /usr, the Python installation, the venv and the filtered attnkit package; a private /tmp.
+    Outside a root install, a user namespace in which the sandbox runs as ``user_ns_uid``."""
     args = [_bwrap() or "bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "grading",
             "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
             # /tmp first: a package or venv that lives under /tmp is bound over it afterwards
             "--perms", "1777", "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+    if os.geteuid() != 0:
+        args += ["--unshare-user", "--uid", str(user_ns_uid), "--gid", str(user_ns_uid)]
     for name in ("bin", "lib", "lib64", "sbin"):
         target = os.path.join("/", name)
         if os.path.islink(target):
@@ -197,9 +200,7 @@ def sandbox_command(argv: Sequence[str], scratch: Path, limits: Limits, env: dic
     """The bwrap/setpriv/prlimit command line that runs ``argv`` in a sandbox whose only writable
     folder is ``scratch`` (seen as /scratch), as ``uid``/``uid``."""
     root = os.geteuid() == 0
-    args = _layout(limits)
-    if not root:
-        args[1:1] = ["--unshare-user", "--uid", str(uid), "--gid", str(uid)]
+    args = _layout(limits, uid)
     args += ["--bind", str(scratch), SCRATCH, "--chdir", SCRATCH, *_setenv(kernel_env(env))]
     if root:
         args += [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}",
@@ -224,9 +225,7 @@ def warm_parent_command(argv: Sequence[str], spool: Path, limits: Limits, env: d
     :func:`sandbox_command`, the spool of scratch folders at /spool, an empty /scratch for each
     kernel to bind its own folder on, and the capabilities to do that (as root in the sandbox; the
     parent runs no student code, each kernel drops them all)."""
-    args = _layout(limits)
-    if os.geteuid() != 0:
-        args[1:1] = ["--unshare-user", "--uid", "0", "--gid", "0"]
+    args = _layout(limits, 0)
     args += ["--bind", str(spool), "/spool", "--perms", "0755", "--dir", SCRATCH, "--chdir", "/",
              *[a for cap in WARM_CAPS for a in ("--cap-add", cap)], *_setenv(kernel_env(env))]
     return args + list(argv)
@@ -264,16 +263,19 @@ def start(argv: Sequence[str], scratch: Path, limits: Limits, sandboxed: bool = 
         log.close()
 
 
+def _stat(pid: int | str) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state, ppid, ...), or None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def _descendants(pid: int) -> set[int]:
     """The processes under ``pid`` (through /proc), at this moment."""
-    parents: dict[int, int] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as fh:
-                    parents[int(name)] = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
+    parents = {int(name): int(fields[1]) for name in os.listdir("/proc")
+               if name.isdigit() and (fields := _stat(name))}
     found, frontier = set(), {pid}
     while frontier:
         frontier = {child for child, parent in parents.items() if parent in frontier} - found
@@ -282,11 +284,8 @@ def _descendants(pid: int) -> set[int]:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 def stop(process: subprocess.Popen, settle: float = 5.0) -> None:
