@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(MAKE) --no-print-directory sandbox
 	touch $@
 
-# Grading runs every notebook in a bubblewrap sandbox (attnkit/grading/sandbox.py) and refuses
+# Grading runs every notebook in a bubblewrap sandbox (attnkit/grading/grader/sandbox.py) and refuses
 # without one. As root on Debian/Ubuntu, install bubblewrap (and util-linux's setpriv/prlimit) when
 # missing; the sandbox user is uid/gid 65534 (nobody/nogroup), present on every Debian system.
 sandbox:
@@ -78,8 +78,8 @@ bench-grading: install
 checkpoints: install
 	$(BIN)/python scripts/make_checkpoints.py
 
-# the quiz ids live in attnkit/grading/quizzes.py (one place)
-QUIZ_IDS = $(shell $(BIN)/python -m attnkit.grading.quizzes)
+# the quiz ids live in attnkit/grading/content/quizzes.py (one place)
+QUIZ_IDS = $(shell $(BIN)/python -m attnkit.grading.content.quizzes)
 
 # solutions/ from the readable sources in quizzes_src/, then the student releases in quizzes/
 quizzes: install

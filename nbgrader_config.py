@@ -38,18 +38,18 @@ c.OverwriteCells.add_missing_cells = True
 # keeps only the error's one-line message in test cells.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "attnkit.grading.feedback.HideHiddenTests",
+    "attnkit.grading.course.feedback.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
 # Trap 6 and issue 12: student code never judges itself. nbgrader's Execute (student code and
 # tests in one kernel that decides its own grade) is replaced: the notebook runs in a bubblewrap
-# sandbox (attnkit/grading/sandbox.py: unprivileged user, only its own folder, no network,
+# sandbox (attnkit/grading/grader/sandbox.py: unprivileged user, only its own folder, no network,
 # limits), the test cells are judged in the grader's process from plain data
-# (attnkit/grading/judge.py, autograde.py), and each submission ends with a status in the gradebook and in
+# (attnkit/grading/grader/judge.py, autograde.py), and each submission ends with a status in the gradebook and in
 # grading_status.csv. Without bubblewrap, autograde refuses (ATTNKIT_ALLOW_UNSANDBOXED=1 overrides).
 c.Autograde.sanitize_preprocessors = [
-    "attnkit.grading.autograde.Triage",
+    "attnkit.grading.course.autograde.Triage",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
@@ -57,18 +57,18 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    "attnkit.grading.autograde.JudgeInSandbox",
+    "attnkit.grading.course.autograde.JudgeInSandbox",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
-    "attnkit.grading.autograde.RecordStatus",
+    "attnkit.grading.course.autograde.RecordStatus",
 ]
 # notebooks saved under another name are graded as <quiz>.ipynb (status renamed); a file that is
 # not a notebook gets 0 and the status malformed (nbgrader still logs that it cannot read it)
-c.Autograde.pre_convert_hook = "attnkit.grading.autograde.triage_files"
+c.Autograde.pre_convert_hook = "attnkit.grading.course.autograde.triage_files"
 c.JudgeInSandbox.timeout = 60  # seconds per cell (and per call of a learner's function)
 c.JudgeInSandbox.memory_mb = 4096
 

@@ -1,7 +1,7 @@
 """Learner activities inside the lessons: write a function, predict a number, turn a knob.
 
 Three kinds, each declared once in the lesson's exercise module
-``attnkit/grading/exercises/lesson<N>.py`` (next to the quizzes' exercises, with the same checks
+``attnkit/grading/content/exercises/lesson<N>.py`` (next to the quizzes' exercises, with the same checks
 engine and the same catalogue of misconception messages) and used from a lesson cell:
 
 1. **Write a function** (5-15 lines), checked on the spot::
@@ -97,14 +97,14 @@ def last_result(activity_id: str) -> Result | None:
 
 def predictions(lesson: str | None = None) -> dict[str, Prediction]:
     """The declared predictions and knob questions by id (of one lesson, e.g. ``"lesson2"``, if given)."""
-    from attnkit.grading.catalogue import declared
+    from attnkit.grading.content.catalogue import declared
 
     return {p.id: p for p in declared("PREDICTIONS", lesson)}
 
 
 def activity(activity_id: str) -> Any:
     """The declaration of ``activity_id``: a :class:`Prediction`, or the coding activity's
-    :class:`attnkit.grading.catalogue.Exercise` (its reference, cases and catalogued bugs)."""
+    :class:`attnkit.grading.content.catalogue.Exercise` (its reference, cases and catalogued bugs)."""
     lesson, _, name = activity_id.partition(".")
     if not lesson.startswith("lesson") or not name:
         raise ValueError(f"activity_id is {activity_id!r} but expected 'lesson<N>.<name>', "
@@ -112,7 +112,7 @@ def activity(activity_id: str) -> Any:
     found = predictions(lesson).get(activity_id)
     if found is not None:
         return found
-    from attnkit.grading.catalogue import exercise
+    from attnkit.grading.content.catalogue import exercise
 
     return exercise(activity_id)
 
@@ -125,8 +125,8 @@ def _record(activity_id: str, status: str, message: str) -> None:
 def _unfinished(fn: Callable[..., Any], entry: Any) -> bool:
     """Whether ``fn`` still raises NotImplementedError on the exercise's first case (with correct
     versions of the other functions it may call, as the check gives it)."""
-    from attnkit.grading.catalogue import resolve
-    from attnkit.grading.engine import isolate, quiet
+    from attnkit.grading.content.catalogue import resolve
+    from attnkit.grading.content.engine import isolate, quiet
 
     case = entry.cases(0)[0]
     with quiet(), isolate(fn, {name: resolve(path) for name, path in entry.replacements.items()}):
@@ -143,7 +143,7 @@ def check(activity_id: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """Check the learner's function for a coding activity; print what the check found.
 
     Args:
-        activity_id: ``"lesson<N>.<name>"``, declared in ``attnkit/grading/exercises/lesson<N>_<topic>.py``.
+        activity_id: ``"lesson<N>.<name>"``, declared in ``attnkit/grading/content/exercises/lesson<N>_<topic>.py``.
         fn: the function the learner wrote in the cell.
 
     Returns:
@@ -156,7 +156,7 @@ def check(activity_id: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         if _unfinished(fn, entry):
             _record(activity_id, "not done", f"… {activity_id}: {NOT_DONE}.")
             return reference
-        from attnkit.grading.engine import check as run_check
+        from attnkit.grading.content.engine import check as run_check
 
         run_check(fn, entry)
     except AssertionError as failed:

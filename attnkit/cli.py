@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from attnkit.grading.quizzes import QUIZ_IDS
+    from attnkit.grading.content.quizzes import QUIZ_IDS
 
     parser = argparse.ArgumentParser(prog="attnkit", description="attnkit course tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -52,28 +52,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("grade", "grade-class") and args.allow_unsandboxed:
         import os
 
-        from attnkit.grading.sandbox import UNSANDBOXED_ENV
+        from attnkit.grading.grader.sandbox import UNSANDBOXED_ENV
 
         os.environ[UNSANDBOXED_ENV] = "1"
     if args.command == "grade":
-        from attnkit.grading import selfgrade
+        from attnkit.grading.course import selfgrade
 
         return selfgrade.main(args.notebook, args.workdir, args.timeout)
     if args.command == "grade-class":
-        from attnkit.grading import classgrade
+        from attnkit.grading.course import classgrade
 
         return classgrade.main(args.quiz, args.course, args.workers, args.timeout, args.allow_unsandboxed)
     if args.command == "bundle":
-        from attnkit.grading import bundle
+        from attnkit.grading.course import bundle
 
         return bundle.main(args.out)
     if args.command == "demo-class":
-        from attnkit.grading import demo
-        from attnkit.grading.quizzes import QUIZ_IDS
+        from attnkit.grading.content.quizzes import QUIZ_IDS
+        from attnkit.grading.course import demo
 
         quizzes = list(QUIZ_IDS) if "all" in args.quiz else args.quiz
         return demo.main(quizzes, args.workdir)
-    from attnkit.grading import bugs
+    from attnkit.grading.content import bugs
 
     return bugs.main([])
 

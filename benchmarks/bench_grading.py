@@ -38,8 +38,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from adversarial.corpus import ENTRIES, QUIZ, build, honest_notebook  # noqa: E402
 
-from attnkit.grading import classgrade  # noqa: E402
-from attnkit.grading.course import make_course, nbgrader  # noqa: E402
+from attnkit.grading.course import classgrade  # noqa: E402
+from attnkit.grading.course.nbgrader_cli import make_course, nbgrader  # noqa: E402
 
 HARMLESS = ("honest", "honest_noisy", "honest_slow", "blank", "patch_checks", "fake_sys_modules", "input_transformer",
             "reexported_builtin", "default_arg_builtin", "duplicated_test_cell", "invented_grade_cell",

@@ -12,7 +12,7 @@ makes of the cell::
 The format, in full (keep it stable: the quiz authors write it by hand):
 
 * a solution cell's id is the function the learner writes, which must be an exercise declared in
-  ``attnkit/grading/exercises/<quiz_id>.py``, or ``answer_<x>`` for the conceptual question
+  ``attnkit/grading/content/exercises/<quiz_id>.py``, or ``answer_<x>`` for the conceptual question
   ``q<N>_<x>`` declared there; its test cell is ``test_<id>`` (visible checks, then a
   ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` region with the other seeds and, for a
   question, the answer key);
@@ -36,10 +36,10 @@ from pathlib import Path
 
 import nbformat
 
-from attnkit.grading.bugs import markdown_table
-from attnkit.grading.catalogue import questions
 from attnkit.grading.cells import nbgrader_metadata
-from attnkit.grading.quizzes import QUIZ_IDS
+from attnkit.grading.content.bugs import markdown_table
+from attnkit.grading.content.catalogue import questions
+from attnkit.grading.content.quizzes import QUIZ_IDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "quizzes_src"
@@ -62,7 +62,7 @@ def _answer_form(variable: str, quiz: str) -> str:
     declared = {q.variable: q for q in questions(quiz).values()}
     if variable not in declared:
         raise ValueError(f"{quiz}: the answer cell {variable!r} has no question declared in "
-                         f"attnkit/grading/exercises/{quiz}.py (declared: {sorted(declared)})")
+                         f"attnkit/grading/content/exercises/{quiz}.py (declared: {sorted(declared)})")
     return f"{variable} = ...  # {declared[variable].form}\n"
 
 

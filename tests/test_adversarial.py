@@ -24,7 +24,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from adversarial.corpus import ENTRIES, QUIZ, build, honest_notebook, quiz_points  # noqa: E402
 
-from attnkit.grading import sandbox  # noqa: E402
+from attnkit.grading.grader import sandbox  # noqa: E402
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only")]
@@ -77,8 +77,8 @@ def _sandbox_processes(course: Path) -> list[str]:
     corpus's `sleep 300` (its forked `time.sleep(300)` keeps its kernel's command line)."""
     done = subprocess.run(["ps", "-eo", "pid,stat,args"], capture_output=True, text=True)
     return [line for line in done.stdout.splitlines()[1:] if line.split()[1][0] != "Z" and (
-            "attnkit/grading/runner.py" in line or line.split(None, 2)[-1].strip() == "sleep 300"
-            or ("attnkit/grading/zygote.py" in line and f"grade-class:{course}" in line))]
+            "attnkit/grading/kernel/runner.py" in line or line.split(None, 2)[-1].strip() == "sleep 300"
+            or ("attnkit/grading/kernel/zygote.py" in line and f"grade-class:{course}" in line))]
 
 
 def _leftovers(course: Path, settle: float = 3.0) -> list[str]:
@@ -92,8 +92,8 @@ def _leftovers(course: Path, settle: float = 3.0) -> list[str]:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory):
     """Two course directories holding the whole corpus, graded by grade-class and by nbgrader."""
-    from attnkit.grading import classgrade
-    from attnkit.grading.course import make_course, nbgrader
+    from attnkit.grading.course import classgrade
+    from attnkit.grading.course.nbgrader_cli import make_course, nbgrader
 
     sandbox.check_available()
     base = tmp_path_factory.mktemp("adversarial")
@@ -172,7 +172,7 @@ def test_plain_nbgrader_autograde(corpus, name: str) -> None:
 
 @pytest.mark.parametrize("name", [e.name for e in ENTRIES if e.name != "renamed"])
 def test_attnkit_grade(corpus, name: str, tmp_path: Path) -> None:
-    from attnkit.grading.selfjudge import grade_notebook
+    from attnkit.grading.grader.selfjudge import grade_notebook
 
     entry = BY_NAME[name]
     path = corpus["courses"]["class"] / "submitted" / name / QUIZ / entry.filename

@@ -284,7 +284,7 @@ WRONG_SOFTMAX = '''def softmax(x, axis=-1):
 
 
 def test_quiz_answered_in_the_browser(lab, page, shots):
-    from attnkit.grading.bugs import BUGS
+    from attnkit.grading.content.bugs import BUGS
 
     message = BUGS["softmax_no_max_subtraction"].message
     with screenshot_on_failure(page, shots, "quiz"):

@@ -1,4 +1,4 @@
-"""attnkit.grading.catalogue: every declared exercise passes its reference and names each of its bugs,
+"""attnkit.grading.content.catalogue: every declared exercise passes its reference and names each of its bugs,
 every forbidden path resolves (package-level aliases included), and the docs table is the catalogue's."""
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import dataclasses
 import pytest
 
 import attnkit
-from attnkit.grading import catalogue, checks
-from attnkit.grading.course import REPO_ROOT
-from attnkit.grading.engine import CheckFailed, check
-from attnkit.grading.quizzes import QUIZ_IDS
+from attnkit.grading import checks
+from attnkit.grading.content import catalogue
+from attnkit.grading.content.engine import CheckFailed, check
+from attnkit.grading.content.quizzes import QUIZ_IDS
+from attnkit.grading.course.nbgrader_cli import REPO_ROOT
 
 
 def _public_aliases() -> dict[int, list[str]]:
@@ -82,14 +83,14 @@ def test_every_declared_exercise_passes_its_reference_and_names_each_of_its_bugs
 
 
 def test_docs_bug_table_is_generated_from_the_catalogue() -> None:
-    from attnkit.grading.bugs import markdown_table
+    from attnkit.grading.content.bugs import markdown_table
 
     assert markdown_table() in (REPO_ROOT / "docs" / "grading.md").read_text()
 
 def test_the_registry_finds_every_exercise_module_and_ids_are_unique():
     import pkgutil
 
-    import attnkit.grading.exercises as package
+    import attnkit.grading.content.exercises as package
 
     modules = {m.name for m in pkgutil.iter_modules(package.__path__)}
     assert set(QUIZ_IDS) <= modules, "each quiz has its exercise module"

@@ -2,8 +2,8 @@
 import pytest
 
 from attnkit import cli
-from attnkit.grading.bugs import BUGS
-from attnkit.grading.quizzes import QUIZ_IDS
+from attnkit.grading.content.bugs import BUGS
+from attnkit.grading.content.quizzes import QUIZ_IDS
 
 
 def test_bugs_lists_the_whole_catalogue(capsys: pytest.CaptureFixture) -> None:
@@ -13,7 +13,7 @@ def test_bugs_lists_the_whole_catalogue(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_grade_and_demo_class_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
-    from attnkit.grading import demo, selfgrade
+    from attnkit.grading.course import demo, selfgrade
 
     calls = []
     monkeypatch.setattr(selfgrade, "main", lambda *args: calls.append(("grade", args)) or 0)
@@ -32,8 +32,8 @@ def test_unknown_quiz_is_refused() -> None:
 def test_the_makefile_reads_the_quiz_ids_from_the_registry(capsys: pytest.CaptureFixture) -> None:
     from pathlib import Path
 
-    from attnkit.grading import quizzes
+    from attnkit.grading.content import quizzes
 
     assert quizzes.main() == 0 and capsys.readouterr().out.split() == list(QUIZ_IDS)
     makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
-    assert "-m attnkit.grading.quizzes" in makefile and "q1_bottleneck" not in makefile
+    assert "-m attnkit.grading.content.quizzes" in makefile and "q1_bottleneck" not in makefile

@@ -1,4 +1,4 @@
-"""attnkit.grading.engine: produce (the learner's side, plain data out) and judge (the grader's side),
+"""attnkit.grading.content.engine: produce (the learner's side, plain data out) and judge (the grader's side),
 forbid that fails closed, isolate, and the message a notebook shows."""
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 import torch
 
 import attnkit
-from attnkit.grading import catalogue, checks
-from attnkit.grading.bugs import BUGS
-from attnkit.grading.engine import CheckFailed, check, same
+from attnkit.grading import checks
+from attnkit.grading.content import catalogue
+from attnkit.grading.content.bugs import BUGS
+from attnkit.grading.content.engine import CheckFailed, check, same
 
 
 def test_forbid_fails_closed_on_a_path_that_does_not_resolve() -> None:
-    from attnkit.grading.engine import forbid
+    from attnkit.grading.content.engine import forbid
 
     with pytest.raises(LookupError, match="attnkit.attention.scaled_dot_product_attentio"):
         with forbid(lambda: None, ["attnkit.attention.scaled_dot_product_attentio"]):
@@ -37,7 +38,7 @@ def test_a_failed_check_shows_its_message_alone_in_a_notebook() -> None:
 
 
 def test_produce_returns_plain_data_and_judge_needs_only_that() -> None:
-    from attnkit.grading.engine import judge, produce
+    from attnkit.grading.content.engine import judge, produce
 
     ex = catalogue.exercise("q6_multi_head.merge_heads")
     case = ex.cases(0)[0]
@@ -59,7 +60,7 @@ def test_the_entry_a_message_points_at_honours_the_tolerance() -> None:
         out[0, 0, 0] += 5e-6  # within atol: not wrong
         out[1, 2, 3] += 1.0  # wrong
         return out, weights
-    from attnkit.grading.engine import judge, produce
+    from attnkit.grading.content.engine import judge, produce
     message = judge(ex, case, produce(nudged, dataclasses.replace(ex, forbidden=()), case))
     assert "first at index (1, 2, 3)" in message, message
 
@@ -90,7 +91,7 @@ def test_patched_builtins_are_restored_exactly() -> None:
 def test_a_learner_who_calls_exit_gets_a_message_not_a_dead_check():
     import sys
 
-    from attnkit.grading.engine import judge, produce
+    from attnkit.grading.content.engine import judge, produce
 
     ex = catalogue.exercise("q4_qkv_math.softmax")
     case = ex.cases(0)[0]

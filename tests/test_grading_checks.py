@@ -19,14 +19,14 @@ import torch
 
 import attnkit
 from attnkit.grading import checks
-from attnkit.grading.answers import answer_key as read_answer_key
-from attnkit.grading.bugs import BUGS, buggy_function, bugs_for, inject
 from attnkit.grading.cells import meta, nbgrader_metadata
-from attnkit.grading.course import REPO_ROOT
-from attnkit.grading.demo import catalogued_wrong_answers
-from attnkit.grading.feedback import HIDDEN_PLACEHOLDER, HideHiddenTests, strip_hidden_region
-from attnkit.grading.questions import QUESTIONS, check_choice, check_number
-from attnkit.grading.quizzes import QUIZ_IDS
+from attnkit.grading.content.answers import answer_key as read_answer_key
+from attnkit.grading.content.bugs import BUGS, buggy_function, bugs_for, inject
+from attnkit.grading.content.questions import QUESTIONS, check_choice, check_number
+from attnkit.grading.content.quizzes import QUIZ_IDS
+from attnkit.grading.course.demo import catalogued_wrong_answers
+from attnkit.grading.course.feedback import HIDDEN_PLACEHOLDER, HideHiddenTests, strip_hidden_region
+from attnkit.grading.course.nbgrader_cli import REPO_ROOT
 
 _nbgrader = meta
 QUIZ_BUGS = [b.id for b in BUGS.values() if b.quiz in QUIZ_IDS]
@@ -251,7 +251,7 @@ def _package_files() -> dict[str, str]:
 
 def test_the_answer_key_is_in_neither_the_package_nor_the_release() -> None:
     key, files = full_answer_key(), _package_files()
-    assert "attnkit/grading/questions.py" in files and len(files) > 20
+    assert "attnkit/grading/content/questions.py" in files and len(files) > 20
     for quiz in QUIZ_IDS:
         path = REPO_ROOT / "quizzes" / quiz / f"{quiz}.ipynb"
         files[f"quizzes/{quiz}"] = path.read_text()

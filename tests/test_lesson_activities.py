@@ -8,7 +8,7 @@ lesson and run it under nbval in a fresh kernel:
 * **shipped**: as the learner gets it; every coding activity says "not done", every prediction
   "no guess", and the lesson still runs to the end;
 * **solved**: each function replaced by the worked solution that ``solution(<id>)`` shows (kept in
-  ``attnkit/grading/exercises/lesson<N>_*.py``, outside the notebook), each guess by the
+  ``attnkit/grading/content/exercises/lesson<N>_*.py``, outside the notebook), each guess by the
   declared answer; every check says right, every knob's answer is within its tolerance;
 * **wrong**: each function replaced by the first catalogued bug of its exercise; every check says
   wrong with that bug's message, and the lesson still runs to the end.
@@ -33,7 +33,7 @@ import nbformat
 import pytest
 
 from attnkit.activities import TAG_PREFIX, Prediction, activity, check, last_result, reveal, solution
-from attnkit.grading.catalogue import exercises, resolve
+from attnkit.grading.content.catalogue import exercises, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
@@ -97,7 +97,7 @@ def variant(path: Path, mode: str) -> tuple[nbformat.NotebookNode, dict[str, dic
         elif mode == "wrong":
             bug = entry.bugs[0]
             cell.source = _replace_function(cell.source, entry.name, textwrap.dedent(f"""
-                from attnkit.grading.catalogue import exercise as _exercise, resolve as _resolve
+                from attnkit.grading.content.catalogue import exercise as _exercise, resolve as _resolve
                 _ex = _exercise({activity_id!r})
                 {entry.name} = _ex.bug({bug.id!r}).function({{n: _resolve(p) for n, p in _ex.replacements.items()}})
                 """))

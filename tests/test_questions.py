@@ -1,14 +1,14 @@
-"""attnkit.grading.questions: an answer's form is checked in the notebook and says so; its value only
+"""attnkit.grading.content.questions: an answer's form is checked in the notebook and says so; its value only
 where the answer key is (the hidden tests); each released answer cell shows its variable and form."""
 import nbformat
 import pytest
 
-from attnkit.grading import catalogue
 from attnkit.grading.cells import cells_by_id
-from attnkit.grading.course import REPO_ROOT
-from attnkit.grading.engine import CheckFailed
-from attnkit.grading.questions import Question, check_choice, check_number
-from attnkit.grading.quizzes import QUIZ_IDS
+from attnkit.grading.content import catalogue
+from attnkit.grading.content.engine import CheckFailed
+from attnkit.grading.content.questions import Question, check_choice, check_number
+from attnkit.grading.content.quizzes import QUIZ_IDS
+from attnkit.grading.course.nbgrader_cli import REPO_ROOT
 
 
 def test_a_visible_check_says_it_checked_the_form_only(capsys):

@@ -20,11 +20,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from attnkit.grading.answers import answer_key
-from attnkit.grading.bugs import BUGS, bugs_for
 from attnkit.grading.cells import grade_id, is_test, points
-from attnkit.grading.course import QUIZ_IDS, REPO_ROOT, make_course
-from attnkit.grading.demo import (
+from attnkit.grading.content.answers import answer_key
+from attnkit.grading.content.bugs import BUGS, bugs_for
+from attnkit.grading.course.demo import (
     Student,
     blank,
     demo_class,
@@ -35,8 +34,9 @@ from attnkit.grading.demo import (
     without_cell,
     wrong_answers,
 )
-from attnkit.grading.feedback import HIDDEN_PLACEHOLDER
-from attnkit.grading.selfgrade import format_result, grade_notebook
+from attnkit.grading.course.feedback import HIDDEN_PLACEHOLDER
+from attnkit.grading.course.nbgrader_cli import QUIZ_IDS, REPO_ROOT, make_course
+from attnkit.grading.course.selfgrade import format_result, grade_notebook
 
 LOOP_QUIZ, LOOP_EXERCISE, LOOP_TIMEOUT = "q2_spotlight", "context_vectors", 30  # seconds per cell
 
@@ -210,7 +210,7 @@ def test_no_hidden_test_text_in_release_or_feedback(graded: _Graded, quiz: str) 
             assert line not in text, f"hidden line in feedback {key}: {line}"
     assert all(HIDDEN_PLACEHOLDER in text for text in pages.values())
     for key, text in pages.items():  # no frame of the check code, which would show how tests run
-        assert "grading/checks.py" not in text and "grading/engine.py" not in text, key
+        assert "grading/checks.py" not in text and "grading/content/engine.py" not in text, key
     answer_key_messages = [message for entry in answer_key(sol).values() for message in entry["wrong"].values()]
     assert len(answer_key_messages) >= 3, f"{quiz}: no wrong-answer messages in the hidden tests"
     for key, text in pages.items():  # a page shows the misconception of its own wrong answer, no other

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from attnkit.grading import bundle, judge, runner, sandbox
+from attnkit.grading.course import bundle
+from attnkit.grading.grader import judge, sandbox
+from attnkit.grading.kernel import runner
 
 sys.path.insert(0, str(Path(__file__).parent))
 from adversarial.probe import PROBE as SANDBOX_PROBE  # noqa: E402
@@ -78,7 +80,7 @@ def _solution(quiz: str) -> nbformat.NotebookNode:
 
 @linux_only
 def test_the_solution_gets_full_marks_and_the_release_none() -> None:
-    from attnkit.grading.selfjudge import score_cells
+    from attnkit.grading.grader.selfjudge import score_cells
 
     solved = judge.judge_notebook(_solution("q4_qkv_math"), cell_timeout=20)
     assert solved.status == "graded" and not solved.flags, (solved.notes, solved.flags)
@@ -136,8 +138,8 @@ def test_the_class_bundle_has_no_solution_hidden_test_or_answer_key(tmp_path: Pa
 
 def test_grade_class_and_bundle_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     from attnkit import cli
-    from attnkit.grading import bundle as bundle_module
-    from attnkit.grading import classgrade
+    from attnkit.grading.course import bundle as bundle_module
+    from attnkit.grading.course import classgrade
 
     calls = []
     monkeypatch.setattr(classgrade, "main", lambda *args: calls.append(("class", args)) or 0)
@@ -159,7 +161,7 @@ def test_attnkit_grade_in_an_unpacked_bundle_runs_the_visible_tests(tmp_path: Pa
     assert not (root / "solutions").exists()
     solved = tmp_path / "q4_qkv_math.ipynb"
     solved.write_text((REPO / "solutions" / "q4_qkv_math" / "q4_qkv_math.ipynb").read_text())
-    done = subprocess.run([sys.executable, "-c", "import sys; from attnkit.grading import selfgrade; "
+    done = subprocess.run([sys.executable, "-c", "import sys; from attnkit.grading.course import selfgrade; "
                            f"sys.exit(selfgrade.main({str(solved)!r}))"], cwd=root, capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), "HOME": str(tmp_path)}, timeout=600)
     assert "visible tests only" in done.stdout, done.stdout + done.stderr

@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from attnkit.grading.catalogue import exercises, questions
-from attnkit.grading.quizzes import QUIZ_IDS
+from attnkit.grading.content.catalogue import exercises, questions
+from attnkit.grading.content.quizzes import QUIZ_IDS
 
 ROOT = Path(__file__).resolve().parents[1]
 MAP = ROOT / "docs" / "teaching_map.md"

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from attnkit.grading import judge, sandbox, warm
+from attnkit.grading.grader import judge, sandbox, warm
 
 sys.path.insert(0, str(Path(__file__).parent))
 from adversarial.probe import PROBE as SANDBOX_PROBE  # noqa: E402

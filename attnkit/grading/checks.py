@@ -1,9 +1,9 @@
 """What the quiz test cells call: ``check_<exercise>(fn, seed=0)`` and the conceptual-answer checks.
 
-``check_softmax(fn, seed)`` is :func:`attnkit.grading.engine.check` for the exercise named
-``softmax`` (declared in ``attnkit/grading/exercises/``): it runs the learner's ``fn`` on the
+``check_softmax(fn, seed)`` is :func:`attnkit.grading.content.engine.check` for the exercise named
+``softmax`` (declared in ``attnkit/grading/content/exercises/``): it runs the learner's ``fn`` on the
 cases built from ``seed`` (the visible test uses the default, the hidden test another seed),
-compares every result with the reference, and raises :class:`~attnkit.grading.engine.CheckFailed`
+compares every result with the reference, and raises :class:`~attnkit.grading.content.engine.CheckFailed`
 (an ``AssertionError``) with a message that names the mistake or the failing case. It returns
 ``None``, so a test cell that ends with a check shows nothing when the answer is right. Other
 exercises the function calls are swapped for correct versions while it runs, so each exercise is
@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from attnkit.grading.engine import CheckFailed, check
-from attnkit.grading.questions import check_choice, check_number
+from attnkit.grading.content.engine import CheckFailed, check
+from attnkit.grading.content.questions import check_choice, check_number
 
 __all__ = ["check", "check_choice", "check_number", "CheckFailed"]  # + check_<exercise> for each exercise
 
 
 def _checker(name: str) -> Callable[..., None]:
-    from attnkit.grading.catalogue import exercise
+    from attnkit.grading.content.catalogue import exercise
 
     ex = exercise(name)  # KeyError (as AttributeError below) if no such exercise is declared
 
@@ -49,6 +49,6 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    from attnkit.grading.catalogue import exercises
+    from attnkit.grading.content.catalogue import exercises
 
     return sorted({*globals(), *(f"check_{e.name}" for e in exercises())})

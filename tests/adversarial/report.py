@@ -17,8 +17,8 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from adversarial.corpus import ENTRIES, QUIZ, build, honest_notebook, quiz_points  # noqa: E402
-from attnkit.grading import classgrade  # noqa: E402
-from attnkit.grading.course import REPO_ROOT, make_course, nbgrader  # noqa: E402
+from attnkit.grading.course import classgrade  # noqa: E402
+from attnkit.grading.course.nbgrader_cli import REPO_ROOT, make_course, nbgrader  # noqa: E402
 
 TIMEOUT = 8
 
