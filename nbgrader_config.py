@@ -25,10 +25,9 @@ c.CourseDirectory.course_id = "attnkit"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "quizzes"
 
-# Trap 1: an infinite loop must cost one question, not the quiz. Each cell gets `timeout`
-# seconds, then the kernel is interrupted and the next cell runs.
-c.Execute.timeout = 60
-c.Execute.interrupt_on_timeout = True
+# Trap 1: an infinite loop must cost one question, not the quiz: each cell and each call of a
+# learner's function has a time limit, and the notebook a wall-clock budget, all from
+# attnkit/grading/limits.py (JudgeInSandbox, below, replaces nbgrader's Execute).
 
 # Trap 2: a learner who deletes a test cell must not dodge it: the cell is put back and graded.
 c.OverwriteCells.add_missing_cells = True
@@ -69,8 +68,8 @@ c.Autograde.autograde_preprocessors = [
 # notebooks saved under another name are graded as <quiz>.ipynb (status renamed); a file that is
 # not a notebook gets 0 and the status malformed (nbgrader still logs that it cannot read it)
 c.Autograde.pre_convert_hook = "attnkit.grading.course.autograde.triage_files"
-c.JudgeInSandbox.timeout = 60  # seconds per cell (and per call of a learner's function)
-c.JudgeInSandbox.memory_mb = 4096
+# the grading limits (seconds per cell, memory, ...) are attnkit/grading/limits.py's; override one with e.g.
+# c.JudgeInSandbox.timeout = 30
 
 # Trap 4 (stderr output zeroes a test cell) and trap 5 (a bare False expression earns full
 # credit) are handled in the quiz notebooks: test cells only call attnkit.grading.checks

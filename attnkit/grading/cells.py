@@ -10,7 +10,7 @@ from typing import Any
 
 import nbformat
 
-__all__ = ["nbgrader_metadata", "meta", "grade_id", "is_solution", "is_test", "points", "cells_by_id"]
+__all__ = ["nbgrader_metadata", "meta", "grade_id", "is_solution", "is_test", "is_setup", "points", "cells_by_id"]
 
 
 def nbgrader_metadata(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
@@ -38,8 +38,16 @@ def is_solution(cell: Any) -> bool:
 
 
 def is_test(cell: Any) -> bool:
-    """An autograder test cell (worth points)."""
-    return bool(meta(cell).get("grade")) and not is_solution(cell)
+    """An autograder test cell (a code cell worth points). The one test of it in the package; the
+    grader asks it of the instructor's cells only, never of a submission's."""
+    return cell.get("cell_type", "code") == "code" and bool(meta(cell).get("grade")) and not is_solution(cell)
+
+
+def is_setup(cell: Any) -> bool:
+    """A locked instructor code cell that is neither a test nor an answer: set-up code."""
+    data = meta(cell)
+    return cell.get("cell_type", "code") == "code" and bool(data.get("locked")) and not data.get("solution") \
+        and not data.get("grade")
 
 
 def points(cell: Any) -> float:

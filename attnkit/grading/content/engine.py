@@ -30,14 +30,13 @@ import contextlib
 import copy
 import importlib
 import importlib.util
-import io
-import os
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
+from attnkit.grading.kernel.quiet import quiet
 
 if TYPE_CHECKING:
     from attnkit.grading.content.catalogue import Exercise
@@ -85,28 +84,6 @@ class Case:
 
     def __repr__(self) -> str:
         return f"Case({self.description!r})"
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """Swallow stderr (Python-level and file descriptor 2), warnings and numpy float notes."""
-    sink = io.StringIO()
-    saved_fd = None
-    try:
-        saved_fd = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-    except OSError:
-        saved_fd = None
-    try:
-        with contextlib.redirect_stderr(sink), warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        if saved_fd is not None:
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
 
 
 def _installed(path: str) -> bool:

@@ -16,8 +16,15 @@ from typing import Any
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer
 
-from attnkit.grading.grader import sandbox
-from attnkit.grading.grader.judge import _nbgrader, _visible, combine_status, judge_notebook, write_status_row
+from attnkit.grading.grader.judge import (
+    InstructorCells,
+    _nbgrader,
+    _visible,
+    combine_status,
+    judge_notebook,
+    write_status_row,
+)
+from attnkit.grading.limits import DEFAULT, GradingLimits
 
 __all__ = ["Triage", "JudgeInSandbox", "RecordStatus", "triage_files"]
 
@@ -64,26 +71,28 @@ class Triage(NbGraderPreprocessor):
 
 
 class JudgeInSandbox(NbGraderPreprocessor):
-    """Replaces nbgrader's ``Execute``: the notebook runs in a sandbox, the test cells are judged
-    in the grader (see :func:`judge_notebook`); each test cell's output is the verdict."""
+    """Replaces nbgrader's ``Execute``: the notebook runs in a sandbox, the instructor's test cells
+    (from the gradebook) are judged in the grader (see :func:`judge_notebook`); each test cell's
+    output is the verdict. The limits are :mod:`attnkit.grading.limits`' with these two settings."""
 
-    timeout = Integer(60, help="seconds per cell").tag(config=True)
-    memory_mb = Integer(4096, help="address-space limit of the grading kernel (MiB)").tag(config=True)
+    timeout = Float(DEFAULT.cell_s, help="seconds per cell and per call of a learner's function (the notebook "
+                                         "and its CPU time get ten times as long)").tag(config=True)
+    memory_mb = Integer(DEFAULT.memory_mb, help="address-space limit of the grading kernel (MiB)").tag(config=True)
     allow_unsandboxed = Bool(False, help="grade without a sandbox when bubblewrap cannot run").tag(config=True)
-    cpu_factor = Float(10.0, help="CPU-seconds limit = cpu_factor x timeout").tag(config=True)
 
     def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:
-        timeout = self.timeout
-        try:  # honour --Execute.timeout given on the command line
-            timeout = int(self.parent.config.Execute.get("timeout", timeout)) if self.parent else timeout
-        except Exception:
-            pass
         triage = nb.metadata.get("attnkit", {}).get("triage", [])
-        limits = sandbox.Limits(memory_mb=self.memory_mb, cpu_s=int(timeout * self.cpu_factor))
-        result = judge_notebook(nb, cell_timeout=timeout, limits=limits, allow_unsandboxed=self.allow_unsandboxed)
+        info = resources.get("nbgrader", {})
+        try:
+            source = InstructorCells.from_gradebook(info["db_url"], info["notebook"], info["assignment"])
+        except Exception:  # fail closed: with no instructor cells, nothing scores
+            source = InstructorCells()
+        limits = GradingLimits.for_cell(self.timeout, memory_mb=self.memory_mb)
+        result = judge_notebook(nb, source, limits=limits, allow_unsandboxed=self.allow_unsandboxed)
         notes = result.notes + (["test cells restored"] if triage else [])
         resources.setdefault("attnkit", {}).update(
-            status=combine_status(notes), notes=notes + triage, flags=result.flags)
+            status=combine_status(notes), notes=notes + triage, flags=result.flags, kernel=result.kernel,
+            misconceptions=result.misconceptions)
         result.nb.metadata.pop("attnkit", None)
         return result.nb, resources
 

@@ -94,9 +94,9 @@ def autograde(course_dir: Path, quizzes: Sequence[str], timeout: int | None = No
     """``nbgrader autograde`` then ``nbgrader generate_feedback`` for each quiz, in turn.
 
     Args:
-        timeout: optional cell timeout in seconds (``--Execute.timeout``), else the config's.
+        timeout: optional cell timeout in seconds (``--JudgeInSandbox.timeout``), else the config's.
     """
-    extra = [f"--Execute.timeout={timeout}"] if timeout else []
+    extra = [f"--JudgeInSandbox.timeout={timeout}"] if timeout else []
     for quiz in quizzes:
         nbgrader(["autograde", quiz, "--force", *extra], course_dir)
         nbgrader(["generate_feedback", quiz, "--force"], course_dir)

@@ -44,7 +44,7 @@ def grade_notebook(path: str | Path, workdir: str | Path | None = None, timeout:
         path: the learner's quiz notebook.
         workdir: where to write the feedback page; a new temporary folder if None (kept, so the
             feedback HTML stays readable).
-        timeout: seconds per cell; 60 (nbgrader_config.py's) if None.
+        timeout: seconds per cell; :mod:`attnkit.grading.limits`' default if None.
 
     Returns:
         The graded submission: total and per-cell scores, messages, the feedback HTML path, and
@@ -55,7 +55,7 @@ def grade_notebook(path: str | Path, workdir: str | Path | None = None, timeout:
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     quiz = _quiz_id(path, nb)
-    result, judged, hidden = selfjudge.grade_notebook(path, quiz, workdir, timeout or 60, REPO_ROOT)
+    result, judged, hidden = selfjudge.grade_notebook(path, quiz, workdir, timeout, REPO_ROOT)
     result.status, result.flags, result.hidden_tests = judged.status, judged.flags, hidden
     return result
 

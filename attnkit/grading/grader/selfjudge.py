@@ -8,8 +8,8 @@ does with this course's configuration, without the gradebook:
    hidden tests run in a self-paced clone; in a class bundle, which has no ``solutions/``, only the
    visible tests of the release run and the report says so), deleted ones are put back, invented
    ones lose their grade;
-2. :func:`attnkit.grading.grader.judge.judge_notebook` runs it in the sandbox and judges the test cells in
-   this process (the same function behind ``nbgrader autograde``);
+2. :func:`attnkit.grading.grader.judge.judge_notebook` runs it in the sandbox and judges the
+   instructor's test cells in this process (the same function behind ``nbgrader autograde``);
 3. a test cell scores its points unless its output holds an error (nbgrader's rule), and the
    feedback page is written with the hidden tests removed.
 """
@@ -23,7 +23,8 @@ import nbformat
 
 from attnkit.grading.cells import meta as _meta
 from attnkit.grading.course.nbgrader_cli import REPO_ROOT
-from attnkit.grading.grader.judge import JudgeResult, _visible, judge_notebook
+from attnkit.grading.grader.judge import InstructorCells, JudgeResult, _visible, combine_status, judge_notebook
+from attnkit.grading.limits import GradingLimits
 
 __all__ = ["restore_cells", "grade_notebook", "source_notebook"]
 
@@ -116,19 +117,18 @@ def write_feedback(nb: nbformat.NotebookNode, path: Path) -> Path:
     return path
 
 
-def grade_notebook(path: str | Path, quiz: str, workdir: str | Path | None = None, timeout: int = 60,
+def grade_notebook(path: str | Path, quiz: str, workdir: str | Path | None = None, timeout: float | None = None,
                    root: Path = REPO_ROOT, feedback: bool = True) -> tuple[Any, JudgeResult, bool]:
-    """Grade one learner notebook; returns (course.Result-like, the judged notebook, hidden tests ran)."""
+    """Grade one learner notebook; returns (course.Result-like, the judged notebook, hidden tests ran).
+    ``timeout``: seconds per cell (None: :mod:`attnkit.grading.limits`' default)."""
     from attnkit.grading.course.nbgrader_cli import GradedCell, Result
 
     learner = nbformat.read(Path(path), as_version=4)
     source, hidden = source_notebook(quiz, root)
     nb, notes = restore_cells(learner, source)
-    judged = judge_notebook(nb, cell_timeout=timeout)
+    judged = judge_notebook(nb, InstructorCells.from_notebook(source), limits=GradingLimits.for_cell(timeout))
     if notes:
         judged.notes = list(dict.fromkeys(judged.notes + ["test cells restored"] + notes))
-        from attnkit.grading.grader.judge import combine_status
-
         judged.status = combine_status(judged.notes)
     cells = [GradedCell(g, s, p, m) for g, s, p, m in score_cells(judged.nb)]
     folder = Path(workdir or tempfile.mkdtemp(prefix=f"attnkit-grade-{quiz}-"))
