@@ -1,11 +1,13 @@
-"""Issue 12: the adversarial corpus (tests/adversarial/corpus.py) graded three ways.
+"""Issues 12 and 17: the adversarial corpus (tests/adversarial/corpus.py) graded three ways.
 
 1. ``attnkit grade-class`` (nbgrader's autograde through its API, parallel workers) in a course
    directory; 2. plain ``nbgrader autograde`` in a second course directory; 3. ``attnkit grade``'s
    one-process grader. Each submission must get the score its honest part deserves, its status and
    its flags, and nothing outside its scratch directory may change: no canary file, no connection
    to a listener of this test, no write into the course or the repository, no process left, the
-   other students' grades untouched. Slow: about two minutes on 2 cores.
+   other students' grades untouched; grade-class's kernels all come from its warm parent, and the
+first submission it grades tries to patch the grader for the students after it. Slow: several
+minutes on 2 loaded cores.
 """
 from __future__ import annotations
 
@@ -157,6 +159,8 @@ def test_grade_class(corpus, name: str) -> None:
     entry = BY_NAME[name]
     row = corpus["rows"][name]
     _check(entry, corpus["points"], float(row["score"]), row["status"], row["flags"])
+    # every kernel of grade-class was forked from the class's warm parent (none fell back to a one-off)
+    assert row["kernel"] == ("" if entry.status == "malformed" else "warm"), row
     assert _gradebook_scores(corpus["courses"]["class"])[name] == entry.score(corpus["points"])
 
 
@@ -167,6 +171,7 @@ def test_plain_nbgrader_autograde(corpus, name: str) -> None:
     entry = BY_NAME[name]
     row = _status_rows(corpus["courses"]["nbgrader"])[name]
     _check(entry, corpus["points"], float(row["score"]), row["status"], row["flags"])
+    assert row["kernel"] == ("" if entry.status == "malformed" else "one-off"), row
     assert _gradebook_scores(corpus["courses"]["nbgrader"])[name] == entry.score(corpus["points"])
 
 
@@ -183,7 +188,7 @@ def test_attnkit_grade(corpus, name: str, tmp_path: Path) -> None:
     # the course's copy of solutions/ (the repository's may be edited while this runs)
     result, judged, hidden = grade_notebook(path, QUIZ, workdir=tmp_path, timeout=TIMEOUT, feedback=False,
                                             root=corpus["courses"]["class"])
-    assert hidden
+    assert hidden and judged.kernel == "one-off"
     _check(entry, corpus["points"], result.score, judged.status, " | ".join(judged.flags))
 
 

@@ -1,5 +1,5 @@
-"""Issue 12: the grading sandbox, the plain-data codec, the judge on one notebook, statuses, flags,
-and the class bundle. Each test that runs a sandbox takes about a second."""
+"""Issue 12: the grading sandbox and the class bundle (the judge, statuses and flags: test_judge.py,
+test_status.py, test_static.py). Each test that runs a sandbox takes about a second."""
 from __future__ import annotations
 
 import json
@@ -7,14 +7,10 @@ import sys
 import tarfile
 from pathlib import Path
 
-import nbformat
-import numpy as np
 import pytest
-import torch
 
 from attnkit.grading.course import bundle
-from attnkit.grading.grader import judge, sandbox
-from attnkit.grading.kernel import runner
+from attnkit.grading.grader import sandbox
 
 sys.path.insert(0, str(Path(__file__).parent))
 from adversarial.probe import PROBE as SANDBOX_PROBE  # noqa: E402
@@ -59,64 +55,6 @@ def test_grading_refuses_without_a_sandbox_unless_told(monkeypatch: pytest.Monke
     monkeypatch.setenv(sandbox.UNSANDBOXED_ENV, "1")
     assert sandbox.check_available() is False
     assert "GRADING UNSANDBOXED" in capsys.readouterr().err
-
-
-def test_plain_data_crosses_the_pipe_without_pickle() -> None:
-    value = (np.arange(6.0).reshape(2, 3), torch.ones(2, dtype=torch.float64), [1, 2.5, "b", None, True],
-             {"k": np.float32(3.5)}, np.array([object()], dtype=object), object())
-    arrays: list[np.ndarray] = []
-    tree = runner.encode(value, arrays)
-    json.dumps(tree)  # JSON, and arrays only of plain dtypes
-    assert all(not a.dtype.hasobject for a in arrays)
-    back = runner.decode(tree, {f"a{i}": a for i, a in enumerate(arrays)}, torch)
-    assert np.array_equal(back[0], value[0]) and isinstance(back[1], torch.Tensor) and back[1].dtype == torch.float64
-    assert back[2] == [1, 2.5, "b", None, True] and back[3]["k"] == 3.5
-    assert isinstance(back[4], runner.Opaque) and isinstance(back[5], runner.Opaque)
-
-
-def _solution(quiz: str) -> nbformat.NotebookNode:
-    return nbformat.read(REPO / "solutions" / quiz / f"{quiz}.ipynb", as_version=4)
-
-
-@linux_only
-def test_the_solution_gets_full_marks_and_the_release_none() -> None:
-    from attnkit.grading.grader.selfjudge import score_cells
-
-    solved = judge.judge_notebook(_solution("q4_qkv_math"), cell_timeout=20)
-    assert solved.status == "graded" and not solved.flags, (solved.notes, solved.flags)
-    assert all(score == points for _, score, points, _ in score_cells(solved.nb))
-    blank = judge.judge_notebook(nbformat.read(REPO / "quizzes" / "q4_qkv_math" / "q4_qkv_math.ipynb", 4),
-                                 cell_timeout=20)
-    rows = score_cells(blank.nb)
-    assert rows and all(score == 0 for _, score, _, _ in rows)
-    assert any("not written yet" in " ".join(messages) for *_, messages in rows)
-
-
-@pytest.mark.parametrize("quiz", ["q1_bottleneck", "q2_spotlight", "q3_library", "q4_qkv_math",
-                                  "q5_self_attention", "q6_multi_head"])
-def test_no_solution_is_flagged(quiz: str) -> None:
-    nb = _solution(quiz)
-    sources = [(i, c.source) for i, c in enumerate(nb.cells)
-               if c.cell_type == "code" and not judge.is_test_cell(c) and not judge.is_trusted_cell(c)]
-    assert judge.static_flags(sources) == [] and judge.copy_flags(sources) == []
-
-
-def test_static_flags_name_the_tampering() -> None:
-    flags = judge.static_flags([(3, "import sys\nsys.modules['x'] = 1\nnp.allclose = lambda *a: True\n"
-                                    "get_ipython().input_transformers_post.append(f)\nopen('/work/x')")])
-    text = " | ".join(flags)
-    for expected in ("sys.modules", "patches a library", "input transformers", "outside its folder", "cell 3"):
-        assert expected in text
-
-
-def test_status_rows_replace_and_sort(tmp_path: Path) -> None:
-    judge.write_status_row(tmp_path, {"student_id": "b", "assignment": "q", "score": "1", "status": "graded"})
-    judge.write_status_row(tmp_path, {"student_id": "a", "assignment": "q", "score": "0", "status": "crashed"})
-    judge.write_status_row(tmp_path, {"student_id": "b", "assignment": "q", "score": "2", "status": "flagged"})
-    rows = judge.read_status(tmp_path)
-    assert list(rows) == [("a", "q"), ("b", "q")] and rows["b", "q"]["status"] == "flagged"
-    assert judge.combine_status(["flagged", "timed out"]) == "timed out"
-    assert judge.combine_status([]) == "graded"
 
 
 def test_the_class_bundle_has_no_solution_hidden_test_or_answer_key(tmp_path: Path) -> None:

@@ -182,7 +182,102 @@ def scaled_dot_product_attention(query, key, value, mask=None):
     return _sdpa_fast(query, key, value, mask)
 '''
 
+# writes frames of its own into every file descriptor it can (the pipe to the grader is among them)
+FORGE = '''
+import json as _json, os as _os, struct as _struct
+def _frame(message, arrays=(), blob=b""):
+    data = _json.dumps({"m": message, "a": list(arrays)}).encode() if not isinstance(message, bytes) else message
+    return _struct.pack("!II", len(data), len(blob)) + data + blob
+def _everywhere(payload):
+    for _fd in range(3, 256):
+        try:
+            _os.write(_fd, payload)
+        except OSError:
+            pass
+'''
+FORGED_EVENTS = FORGE + '''
+# the old protocol's events ("this position is a test, this cell ran fine") and a guessed tag
+_everywhere(_frame({"event": "cell", "index": 0, "outputs": [], "error": None})
+            + _frame({"event": "test", "index": 1, "evidence": []})
+            + _frame({"tag": "0" * 24, "type": "ran", "outputs": [], "error": None}))
+'''
+FORGED_TAG = FORGE + '''
+import sys as _sys
+_f = _sys._getframe()
+while _f is not None and not isinstance(_f.f_locals.get("request"), dict):
+    _f = _f.f_back
+if _f is not None:  # the runner's own request: its tag, and the kernel's pipe to the grader
+    _tag = _f.f_locals["request"]["tag"]
+    _os.write(_f.f_locals["self"].fd_out, _frame({"tag": _tag, "type": "ran", "outputs": [], "error": None}))
+'''
+DECOMPRESSION_BOMB = FORGE + '''
+import io as _io, zipfile as _zipfile
+_buffer = _io.BytesIO()
+with _zipfile.ZipFile(_buffer, "w", _zipfile.ZIP_DEFLATED) as _z:  # an .npz of 1 GiB of zeros, deflated
+    with _z.open("a0.npy", "w", force_zip64=True) as _member:
+        _member.write(b"\\x93NUMPY\\x01\\x00v\\x00{'descr': '<f8', 'fortran_order': False, 'shape': (134217728,), }"
+                      .ljust(128 - 1) + b"\\n")
+        _chunk = bytes(1 << 24)
+        for _ in range(64):
+            _member.write(_chunk)
+_blob = _buffer.getvalue()
+_everywhere(_frame({"tag": "0" * 24, "type": "ran", "outputs": [], "error": None},
+                   [{"dtype": "<f8", "shape": [134217728]}], _blob))
+'''
+DEEP_JSON = FORGE + '''
+_everywhere(_frame(b"[" * 200000 + b"]" * 200000))
+'''
+HELPER_LOOP = '''
+import time
+def scaled_dot_product_attention(query, key, value, mask=None):
+    while True:  # asks the grader for softmax again and again, and swallows the time limit
+        try:
+            softmax(np.zeros(3))
+            time.sleep(0.2)
+        except BaseException:
+            pass
+'''
+BAN_FROM_C = '''
+import functools, operator, torch
+def softmax(x, axis=-1):
+    t = torch.from_numpy(np.asarray(x, dtype=float))
+    return list(map(functools.partial(torch.softmax, dim=axis), [t]))[0].numpy()
+def scaled_dot_product_attention(query, key, value, mask=None):
+    q, k, v = (torch.from_numpy(np.asarray(a, dtype=float)) for a in (query, key, value))
+    m = None if mask is None else torch.from_numpy(np.asarray(mask, dtype=bool))
+    out = operator.call(torch.nn.functional.scaled_dot_product_attention, q, k, v, m)
+    weights = operator.methodcaller("softmax", -1)(q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5)
+    return out.numpy(), weights.numpy()
+'''
+PROFILER_TOGGLE = '''
+import sys, attnkit
+from sys import setprofile
+def scaled_dot_product_attention(query, key, value, mask=None):
+    saved = sys.getprofile()
+    list(map(setprofile, [None]))  # the grader's profiler off, reached from C ...
+    out = attnkit.scaled_dot_product_attention(query, key, value, mask)
+    list(map(setprofile, [saved]))  # ... and back on before returning
+    return out
+'''
+GRADER_EXEC = '''
+# would run in the grader if the grader executed a submission's cell marked as a test
+for _attempt in ("write", "patch"):
+    try:
+        if _attempt == "write":
+            open("{course}/PWNED.txt", "w").write("ran in the grader")
+        else:
+            import attnkit.grading.content.engine as _engine
+            _engine.judge = lambda *a, **k: None  # every later student of this worker: full marks
+    except Exception as exc:
+        print(_attempt, type(exc).__name__)
+'''
+AXIS = "test_answer_softmax_axis"
+
 ENTRIES: list[Entry] = [
+    Entry("a_grader_exec_test_metadata", "a learner cell marked as a test worth 5 points, patching the grader",
+          _insert_after("softmax", GRADER_EXEC, {"nbgrader": {
+              "grade": True, "grade_id": "test_softmax_bonus", "locked": True, "points": 5.0, "schema_version": 3,
+              "solution": False, "task": False}}), (), "flagged", ["grading package"]),
     Entry("honest", "all correct", lambda nb: nb, (), "graded"),
     Entry("honest_noisy", "correct, but prints to stderr, warns, logs, overflows numpy", _chain(
         _append("softmax", NOISY), _append("scaled_dot_product_attention", NOISY_SDPA)), (), "graded"),
@@ -332,6 +427,22 @@ answer_softmax_axis = Anything("a")
 '''), ("test_answer_softmax_axis",), "graded"),
     Entry("removes_profiler", "switches the grader's profiler off, then delegates", _set(
         "scaled_dot_product_attention", SDPA_NO_PROFILER), (), "flagged", ["profiler"]),
+    Entry("forged_events", "old-style events and a guessed tag written into its pipe",
+          _append("answer_softmax_axis", FORGED_EVENTS), f"from:{AXIS}", "protocol violation", ["protocol violation"]),
+    Entry("forged_tag", "a reply with the runner's real tag, before the runner's own",
+          _append("answer_softmax_axis", FORGED_TAG), f"from:{AXIS}", "protocol violation", ["protocol violation"]),
+    Entry("decompression_bomb", "a 1 MB deflated .npz announcing 1 GiB", _append("answer_softmax_axis",
+                                                                                  DECOMPRESSION_BOMB),
+          f"from:{AXIS}", "protocol violation", ["protocol violation"]),
+    Entry("deep_json", "a reply nested 200,000 deep", _append("answer_softmax_axis", DEEP_JSON),
+          f"from:{AXIS}", "protocol violation", ["protocol violation"]),
+    Entry("helper_loop_hang", "loops asking the grader for a helper, swallowing its time limit",
+          _set("scaled_dot_product_attention", HELPER_LOOP), f"from:{SDPA_TEST}", "timed out"),
+    Entry("ban_from_c", "torch's softmax and attention through partial, map and operator",
+          _chain(_set("softmax", BAN_FROM_C), _set("scaled_dot_product_attention", "")), ("test_softmax", SDPA_TEST),
+          "graded"),
+    Entry("profiler_toggle", "from sys import setprofile: off through map, delegate, back on",
+          _set("scaled_dot_product_attention", PROFILER_TOGGLE), (), "flagged", ["profiler"]),
 ]
 
 

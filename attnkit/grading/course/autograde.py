@@ -129,7 +129,7 @@ class RecordStatus(NbGraderPreprocessor):
         write_status_row(_course_root(self), {
             "student_id": info["student"], "assignment": info["assignment"], "score": f"{score:g}",
             "max_score": f"{max_score:g}", "status": status, "notes": "; ".join(judged.get("notes", [])),
-            "flags": " | ".join(judged.get("flags", []))})
+            "flags": " | ".join(judged.get("flags", [])), "kernel": judged.get("kernel", "")})
         return nb, resources
 
 

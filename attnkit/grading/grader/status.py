@@ -20,7 +20,8 @@ __all__ = ["STATUSES", "STATUS_FILE", "STATUS_FIELDS", "combine_status", "write_
 STATUSES = ("malformed", "protocol violation", "crashed", "memory limit", "timed out", "flagged",
             "test cells restored", "renamed", "graded")
 STATUS_FILE = "grading_status.csv"
-STATUS_FIELDS = ["student_id", "assignment", "score", "max_score", "status", "notes", "flags"]
+# kernel: where the notebook ran ("warm", "one-off", "unsandboxed"; empty if it never ran)
+STATUS_FIELDS = ["student_id", "assignment", "score", "max_score", "status", "notes", "flags", "kernel"]
 
 
 def combine_status(*lists: list[str]) -> str:

@@ -110,8 +110,9 @@ class Ban:
         return profiler
 
     def audit(self, event: str, args: tuple) -> None:
-        """Called by the kernel's audit hook while learner code runs."""
-        if self.active and event in ("sys.setprofile", "sys.settrace", "sys._setprofileallthreads",
+        """Called by the kernel's audit hook while learner code runs. (A profiler that raised on a
+        hit is switched off by Python itself, which raises the same event: not counted.)"""
+        if self.active and not self.hits and event in ("sys.setprofile", "sys.settrace", "sys._setprofileallthreads",
                                      "sys._settraceallthreads"):
             self.changes.append(f"called {event} while its function was judged")
 
