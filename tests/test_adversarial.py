@@ -31,7 +31,9 @@ from attnkit.grading.grader import sandbox  # noqa: E402
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only")]
 REPO = Path(__file__).resolve().parents[1]
-TIMEOUT = 8  # seconds per cell (the hanging submissions wait 8 x 1.25 + 3 s before their kernel is killed)
+# seconds per cell (the hanging submissions wait 20 x 1.25 + 3 s before their kernel is killed): generous,
+# because a one-off kernel's `import attnkit` alone took 10 s on the loaded 2-core machine
+TIMEOUT = 20
 BY_NAME = {e.name: e for e in ENTRIES}
 
 
@@ -160,7 +162,7 @@ def test_grade_class(corpus, name: str) -> None:
     row = corpus["rows"][name]
     _check(entry, corpus["points"], float(row["score"]), row["status"], row["flags"])
     # every kernel of grade-class was forked from the class's warm parent (none fell back to a one-off)
-    assert row["kernel"] == ("" if entry.status == "malformed" else "warm"), row
+    assert row.get("kernel", "") == ("" if entry.status == "malformed" else "warm"), row
     assert _gradebook_scores(corpus["courses"]["class"])[name] == entry.score(corpus["points"])
 
 
@@ -171,7 +173,7 @@ def test_plain_nbgrader_autograde(corpus, name: str) -> None:
     entry = BY_NAME[name]
     row = _status_rows(corpus["courses"]["nbgrader"])[name]
     _check(entry, corpus["points"], float(row["score"]), row["status"], row["flags"])
-    assert row["kernel"] == ("" if entry.status == "malformed" else "one-off"), row
+    assert row.get("kernel", "") == ("" if entry.status == "malformed" else "one-off"), row
     assert _gradebook_scores(corpus["courses"]["nbgrader"])[name] == entry.score(corpus["points"])
 
 

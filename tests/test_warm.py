@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from attnkit.grading.grader import judge, sandbox, warm
+from attnkit.grading.limits import GradingLimits
 
 sys.path.insert(0, str(Path(__file__).parent))
 from adversarial.probe import PROBE as SANDBOX_PROBE  # noqa: E402
@@ -141,9 +142,8 @@ def test_a_kernel_past_its_time_dies_with_all_it_started(client: warm.WarmClient
 
 
 def test_a_kernel_over_its_memory_limit_stops_there(client: warm.WarmClient) -> None:
-    limits = sandbox.Limits(memory_mb=512, cpu_s=60)
-    result = judge.judge_notebook(_notebook("import numpy as np\nx = np.ones((1024, 1024, 1024))"),
-                                  cell_timeout=20, limits=limits)
+    limits = GradingLimits.for_cell(20, memory_mb=512)
+    result = judge.judge_notebook(_notebook("import numpy as np\nx = np.ones((1024, 1024, 1024))"), limits=limits)
     assert result.status == "memory limit", (result.status, result.notes)
 
 

@@ -13,13 +13,13 @@ import torch
 from attnkit.grading.kernel import wire
 
 
-def _through_pipe(data: bytes, bounds: wire.Bounds = wire.Bounds()) -> tuple[dict, list]:
+def _through_pipe(data: bytes, bounds: wire.Bounds | None = None) -> tuple[dict, list]:
     """What ``receive`` makes of ``data`` (from a file: a pipe would need a writer thread)."""
     with tempfile.TemporaryFile() as fh:
         fh.write(data)
         fh.flush()
         fh.seek(0)
-        return wire.receive(fh.fileno(), None, bounds)
+        return wire.receive(fh.fileno(), None, bounds or wire.Bounds())
 
 
 def test_values_round_trip_as_plain_data() -> None:

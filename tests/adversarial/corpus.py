@@ -202,27 +202,29 @@ _everywhere(_frame({"event": "cell", "index": 0, "outputs": [], "error": None})
             + _frame({"tag": "0" * 24, "type": "ran", "outputs": [], "error": None}))
 '''
 FORGED_TAG = FORGE + '''
-import sys as _sys
-_f = _sys._getframe()
-while _f is not None and not isinstance(_f.f_locals.get("request"), dict):
-    _f = _f.f_back
-if _f is not None:  # the runner's own request: its tag, and the kernel's pipe to the grader
-    _tag = _f.f_locals["request"]["tag"]
-    _os.write(_f.f_locals["self"].fd_out, _frame({"tag": _tag, "type": "ran", "outputs": [], "error": None}))
+import gc as _gc
+for _kernel in [o for o in _gc.get_objects() if type(o).__name__ == "Kernel" and hasattr(o, "fd_out")]:
+    _real = _kernel.reply
+    def _forging(tag, kind, body, arrays=(), _real=_real, _kernel=_kernel):
+        # a reply of its own with the request's real tag, before the runner's
+        _os.write(_kernel.fd_out, _frame({"tag": tag, "type": kind, **body, "outputs": [], "error": None}
+                                         if kind == "ran" else {"tag": tag, "type": kind, **body}))
+        _real(tag, kind, body, arrays)
+    _kernel.reply = _forging
 '''
 DECOMPRESSION_BOMB = FORGE + '''
 import io as _io, zipfile as _zipfile
 _buffer = _io.BytesIO()
-with _zipfile.ZipFile(_buffer, "w", _zipfile.ZIP_DEFLATED) as _z:  # an .npz of 1 GiB of zeros, deflated
+with _zipfile.ZipFile(_buffer, "w", _zipfile.ZIP_DEFLATED) as _z:  # an .npz of 256 MiB of zeros, deflated
     with _z.open("a0.npy", "w", force_zip64=True) as _member:
-        _member.write(b"\\x93NUMPY\\x01\\x00v\\x00{'descr': '<f8', 'fortran_order': False, 'shape': (134217728,), }"
+        _member.write(b"\\x93NUMPY\\x01\\x00v\\x00{'descr': '<f8', 'fortran_order': False, 'shape': (33554432,), }"
                       .ljust(128 - 1) + b"\\n")
         _chunk = bytes(1 << 24)
-        for _ in range(64):
+        for _ in range(16):
             _member.write(_chunk)
 _blob = _buffer.getvalue()
 _everywhere(_frame({"tag": "0" * 24, "type": "ran", "outputs": [], "error": None},
-                   [{"dtype": "<f8", "shape": [134217728]}], _blob))
+                   [{"dtype": "<f8", "shape": [33554432]}], _blob))
 '''
 DEEP_JSON = FORGE + '''
 _everywhere(_frame(b"[" * 200000 + b"]" * 200000))
@@ -431,7 +433,7 @@ answer_softmax_axis = Anything("a")
           _append("answer_softmax_axis", FORGED_EVENTS), f"from:{AXIS}", "protocol violation", ["protocol violation"]),
     Entry("forged_tag", "a reply with the runner's real tag, before the runner's own",
           _append("answer_softmax_axis", FORGED_TAG), f"from:{AXIS}", "protocol violation", ["protocol violation"]),
-    Entry("decompression_bomb", "a 1 MB deflated .npz announcing 1 GiB", _append("answer_softmax_axis",
+    Entry("decompression_bomb", "a 256 KB deflated .npz announcing 256 MiB", _append("answer_softmax_axis",
                                                                                   DECOMPRESSION_BOMB),
           f"from:{AXIS}", "protocol violation", ["protocol violation"]),
     Entry("deep_json", "a reply nested 200,000 deep", _append("answer_softmax_axis", DEEP_JSON),

@@ -20,7 +20,7 @@ from adversarial.corpus import ENTRIES, QUIZ, build, honest_notebook, quiz_point
 from attnkit.grading.course import classgrade  # noqa: E402
 from attnkit.grading.course.nbgrader_cli import REPO_ROOT, make_course, nbgrader  # noqa: E402
 
-TIMEOUT = 8
+TIMEOUT = 20  # as tests/test_adversarial.py: generous on a loaded machine
 
 
 def _rows(course: Path) -> dict[str, dict[str, str]]:

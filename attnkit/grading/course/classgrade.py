@@ -25,7 +25,6 @@ call :func:`grade_class` under ``if __name__ == "__main__":``, as for any multip
 """
 from __future__ import annotations
 
-import csv
 import multiprocessing
 import os
 import shutil
@@ -339,11 +338,6 @@ def main(quiz: str, course_dir: str = ".", workers: int | None = None, timeout: 
     print(f"\ngrades: {course / 'grades.csv'}\nstatuses: {course / judge.STATUS_FILE}\n"
           f"feedback: {course / 'feedback'}/<student>/{quiz}/")
     return 0 if all(r["status"] == "graded" for r in rows) else 1
-
-
-def _csv_rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from typing import Any
 
 import nbformat
 
+from attnkit.grading.cells import is_test
 from attnkit.grading.cells import meta as _meta
 from attnkit.grading.course.nbgrader_cli import REPO_ROOT
 from attnkit.grading.grader.judge import InstructorCells, JudgeResult, _visible, combine_status, judge_notebook
@@ -72,9 +73,9 @@ def restore_cells(learner: nbformat.NotebookNode,
         if meta.get("solution") and mine is not None:
             out.cells.append(nbformat.from_dict({**cell, "source": mine.source}))
         else:
-            if mine is None and grade_id and meta.get("grade") and not meta.get("solution"):
+            if mine is None and grade_id and is_test(cell):
                 notes.append(f"test cell {grade_id} deleted")
-            elif mine is not None and meta.get("grade") and not meta.get("solution") \
+            elif mine is not None and is_test(cell) \
                     and mine.source.strip() not in (_visible(cell.source).strip(), cell.source.strip()):
                 notes.append(f"test cell {grade_id} edited")
             if meta.get("solution") and mine is None:
@@ -89,7 +90,7 @@ def score_cells(nb: nbformat.NotebookNode) -> list[tuple[str, float, float, list
     rows = []
     for cell in nb.cells:
         meta = _meta(cell)
-        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+        if not is_test(cell):
             continue
         errors = [f"{o.get('ename', 'Error')}: {o.get('evalue', '')}".strip()
                   for o in cell.get("outputs", []) if o.get("output_type") == "error"]
@@ -104,8 +105,7 @@ def write_feedback(nb: nbformat.NotebookNode, path: Path) -> Path:
 
     nb = nbformat.from_dict(nb)
     for cell in nb.cells:  # what attnkit.grading.course.feedback.HideHiddenTests does for nbgrader
-        meta = _meta(cell)
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+        if is_test(cell):
             cell.source = _visible(cell.source) + "\n# (hidden tests ran here; their messages are shown below)"
             cell.outputs = [nbformat.from_dict({"output_type": "error", "ename": o.get("ename", "Error"),
                                                 "evalue": o.get("evalue", ""),
