@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import socket
 import subprocess
 import sys
@@ -35,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 # because a one-off kernel's `import attnkit` alone took 10 s on the loaded 2-core machine
 TIMEOUT = 20
 BY_NAME = {e.name: e for e in ENTRIES}
+SLEEP = 310 + os.getpid() % 80  # seconds the corpus's leftover processes sleep: this run's own number
 
 
 class Listener:
@@ -78,10 +80,11 @@ def _tree(root: Path, skip: tuple[str, ...]) -> dict[str, str]:
 def _sandbox_processes(course: Path) -> list[str]:
     """Grading kernels or processes the corpus started that are still alive (none may be): one-off
     kernels, the warm parent of this course's grade-class (its label names the course), and the
-    corpus's `sleep 300` (its forked `time.sleep(300)` keeps its kernel's command line)."""
+    corpus's `sleep {SLEEP}` (its forked `time.sleep` keeps its kernel's command line). Only this
+    worktree's and this run's: other runs of the corpus may share the machine."""
     done = subprocess.run(["ps", "-eo", "pid,stat,args"], capture_output=True, text=True)
     return [line for line in done.stdout.splitlines()[1:] if line.split()[1][0] != "Z" and (
-            "attnkit/grading/kernel/runner.py" in line or line.split(None, 2)[-1].strip() == "sleep 300"
+            f"{REPO}/attnkit/grading/kernel/runner.py" in line or line.split(None, 2)[-1].strip() == f"sleep {SLEEP}"
             or ("attnkit/grading/kernel/zygote.py" in line and f"grade-class:{course}" in line))]
 
 
@@ -110,7 +113,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory):
         honest = honest_notebook(release, nbformat.read(REPO / "solutions" / QUIZ / f"{QUIZ}.ipynb", as_version=4))
         for entry in ENTRIES:
             build(entry, honest, course / "submitted" / entry.name / QUIZ, canary=canary, course=course,
-                  port=listener.port)
+                  port=listener.port, sleep=SLEEP)
         courses[how] = course
     points = quiz_points(release)
     repo_before = _tree(REPO, (".git", ".venv", "attnkit.egg-info", ".pytest", "tests/__pycache__", ".ipynb"))

@@ -7,8 +7,10 @@ corpus follows the quiz when the quiz changes.
 
 ``ENTRIES`` lists them; :func:`build` writes one into a course's ``submitted/`` folder.
 The attacks receive ``{canary}`` (a file outside the course that must never appear),
-``{course}`` (the course directory the grader runs in) and ``{port}`` (a TCP listener of the
-test on 127.0.0.1 that must never be reached) through placeholders.
+``{course}`` (the course directory the grader runs in), ``{port}`` (a TCP listener of the
+test on 127.0.0.1 that must never be reached) and ``{sleep}`` (how long the processes it leaves
+behind sleep: a number of the run's own, so that runs on one machine can tell theirs apart)
+through placeholders.
 """
 from __future__ import annotations
 
@@ -391,11 +393,11 @@ except MemoryError:
 '''), (), "memory limit"),
     Entry("leftover_processes", "starts processes that outlive the notebook", _append("softmax", '''
 import subprocess, os
-subprocess.Popen(["sleep", "300"], start_new_session=True)
+subprocess.Popen(["sleep", "{sleep}"], start_new_session=True)
 if os.fork() == 0:
     os.setsid()
     import time
-    time.sleep(300)
+    time.sleep({sleep})
     os._exit(0)
 '''), (), "flagged", ["started a process"]),
     Entry("malformed", "not valid JSON", _malformed, "all", "malformed"),
@@ -463,6 +465,7 @@ def honest_notebook(release: nbformat.NotebookNode, solution: nbformat.NotebookN
 
 def build(entry: Entry, honest: nbformat.NotebookNode, folder: Path, **values: str) -> Path:
     """Write ``entry``'s submission into ``folder`` (``submitted/<name>/q4_qkv_math/``)."""
+    values = {"sleep": "300", **values}
     made = entry.make(copy.deepcopy(honest))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / entry.filename

@@ -68,6 +68,10 @@ class Session:
             "one-off" if sandboxed else "unsandboxed"
         try:
             self.process = self._start(scratch, (to_kernel_r, from_kernel_w), sandboxed, start)
+        except BaseException:  # (re-raised) no kernel: none of the pipes stays open
+            os.close(self.to_kernel)
+            os.close(self.from_kernel)
+            raise
         finally:
             os.close(to_kernel_r)
             os.close(from_kernel_w)
