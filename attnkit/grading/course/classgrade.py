@@ -3,9 +3,10 @@
 In the course directory (the repository root, or any nbgrader course with this
 ``nbgrader_config.py``), for every ``submitted/<student>/<quiz>/``:
 
-1. triage in this process: a notebook saved under another name is copied to ``<quiz>.ipynb``
-   (status *renamed*); a file that is not a notebook (invalid JSON, not nbformat) gets 0 and the
-   status *malformed* without being run;
+1. triage in this process (:mod:`attnkit.grading.course.triage`): a notebook saved under another
+   name is copied to ``<quiz>.ipynb`` (status *renamed*); a file that is not a notebook (invalid
+   JSON, not nbformat) gets 0 and the status *malformed* without being run; links and special
+   files in the folder are flagged, never followed or copied;
 2. N worker processes, forked from a warm, clean parent (a ``forkserver`` that imported nbgrader,
    torch and the checks once, and never ran a student's code or a torch operation: forking it is
    safe), run nbgrader's own autograde for one student at a time through
@@ -28,59 +29,21 @@ from __future__ import annotations
 import csv
 import multiprocessing
 import os
-import shutil
 import sys
 import tempfile
 import time
 import types
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
+from attnkit.grading.course.comment import status_text
+from attnkit.grading.course.triage import Triaged, triage
 from attnkit.grading.grader import judge, sandbox
 from attnkit.grading.grader.warm import WarmClient, WarmParent
 
 __all__ = ["grade_class", "triage", "main", "default_workers"]
-
-
-@dataclass
-class Triaged:
-    student: str
-    notes: list[str]
-    ok: bool  # run it through nbgrader
-
-
-def triage(course: Path, quiz: str, students: Sequence[str]) -> list[Triaged]:
-    """Renamed and malformed submissions, decided without running them."""
-    out = []
-    for student in students:
-        folder = course / "submitted" / student / quiz
-        expected = folder / f"{quiz}.ipynb"
-        notes: list[str] = []
-        if not expected.exists():
-            candidates = sorted(folder.glob("*.ipynb"))
-            if not candidates:
-                out.append(Triaged(student, ["malformed", f"no notebook in submitted/{student}/{quiz}/"], False))
-                continue
-            shutil.copy2(candidates[0], expected)  # the original stays where the student put it
-            notes += ["renamed", f"notebook was named {candidates[0].name}"]
-        try:
-            with warnings.catch_warnings():  # notebooks saved by old tools lack cell ids: not our concern
-                warnings.simplefilter("ignore")
-                nb = nbformat.read(expected, as_version=4)
-                nbformat.validate(nb)
-            if not isinstance(nb.cells, list):
-                raise ValueError("no cells")
-        except Exception as exc:  # any unreadable file: malformed, never run
-            why = f"not a valid notebook: {type(exc).__name__}: {exc}"[:300]
-            out.append(Triaged(student, ["malformed", why], False))
-            continue
-        out.append(Triaged(student, notes, True))
-    return out
 
 
 _API: Any = None
@@ -295,22 +258,21 @@ def _finish(course: Path, quiz: str, triaged: list[Triaged], outcomes: dict[str,
     for t in triaged:
         row = dict(statuses.get((t.student, quiz), {}))
         if not t.ok:
-            _mark(course, cfg, quiz, t.student, "attnkit grading status: malformed\n" + "; ".join(t.notes), zero=True)
+            _mark(course, cfg, quiz, t.student, status_text("malformed", t.notes, t.flags), zero=True)
             row = {"student_id": t.student, "assignment": quiz, "score": "0", "max_score": "", "status": "malformed",
-                   "notes": "; ".join(t.notes), "flags": ""}
+                   "notes": "; ".join(t.notes), "flags": " | ".join(t.flags)}
         elif not outcomes.get(t.student, {}).get("success") == "True" or not row:
             error = outcomes.get(t.student, {}).get("error", "") or "no result"
             row = {"student_id": t.student, "assignment": quiz, "score": row.get("score", "0"),
                    "max_score": row.get("max_score", ""), "status": "crashed",
                    "notes": f"nbgrader could not grade it: {error}"[:500], "flags": row.get("flags", "")}
-        if t.notes and t.ok:
+        if (t.notes or t.flags) and t.ok:
             notes = [n for n in row.get("notes", "").split("; ") if n] + t.notes
-            row["notes"] = "; ".join(dict.fromkeys(notes))
+            flags = list(dict.fromkeys([f for f in row.get("flags", "").split(" | ") if f] + t.flags))
+            row["notes"], row["flags"] = "; ".join(dict.fromkeys(notes)), " | ".join(flags)
             row["status"] = judge.combine_status(notes + [row.get("status", "graded")])
-            text = f"attnkit grading status: {row['status']}\nnotes: {row['notes']}"
-            if row.get("flags"):
-                text += "\nflags (for review; they do not change the grade):\n" + row["flags"].replace(" | ", "\n")
-            _mark(course, cfg, quiz, t.student, text, zero=False)
+            _mark(course, cfg, quiz, t.student, status_text(row["status"], row["notes"].split("; "), flags),
+                  zero=False)
         judge.write_status_row(course, row)
         rows.append(row)
     export(course, cfg)

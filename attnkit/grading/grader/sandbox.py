@@ -4,8 +4,9 @@ Every submission is executed by :mod:`attnkit.grading.kernel.runner` inside a sa
 ``bwrap`` (bubblewrap), util-linux ``setpriv`` and ``prlimit``:
 
 * an unprivileged user with no capabilities and ``no_new_privs``: as root, the sandbox is entered
-  as root and ``setpriv`` drops to a uid/gid of its own (60000-64999, one per grading process, so
-  that one worker's process limit is not another's); otherwise a user namespace maps 65534;
+  as root and ``setpriv`` drops to a uid/gid of its own (60000-64999, one per live grading process,
+  held by a lock file: one worker's process limit is not another's); otherwise a user namespace
+  maps 65534;
 * a new mount namespace holding only ``/usr`` (system libraries), the Python installation, the
   virtual environment, read-only, and a *filtered* attnkit package: ``attnkit/grading`` is
   replaced by an empty folder holding the runner alone, so the checks, the exercise registry
@@ -23,19 +24,23 @@ says otherwise, and even then every result carries the note ``unsandboxed``.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 __all__ = ["Limits", "SandboxUnavailable", "check_available", "sandbox_command", "warm_parent_command", "start",
-           "stop", "grading_uid", "kernel_env", "UNSANDBOXED_ENV", "SANDBOX_UID", "SCRATCH"]
+           "stop", "grading_uid", "kernel_env", "UNSANDBOXED_ENV", "SANDBOX_UID", "SCRATCH", "UID_RANGE"]
 
 UNSANDBOXED_ENV = "ATTNKIT_ALLOW_UNSANDBOXED"
 SANDBOX_UID = 65534  # nobody / nogroup
@@ -98,8 +103,6 @@ def _probe() -> str | None:
         return "bwrap (bubblewrap) is not installed"
     if shutil.which("setpriv") is None or shutil.which("prlimit") is None:
         return "setpriv/prlimit (util-linux) are missing"
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="attnkit-probe-") as scratch:
         try:
             done = subprocess.run(sandbox_command(["/bin/true"], Path(scratch), Limits()),
@@ -138,11 +141,45 @@ def _mkdirs(args: list[str], made: set[str], path: Path) -> None:
         args += ["--perms", "0755", "--dir", p]
 
 
+UID_RANGE = range(60000, 65000)  # the grading uids as root (one per live grading process)
+_UID: dict[str, int] = {}  # this process's uid, with the pid that locked it and the lock's descriptor
+
+
+def _uid_lock_dir() -> Path:
+    """Where the uid locks of every grader on this machine live (root's /run/lock on Debian)."""
+    for folder in (Path("/run/lock"), Path(tempfile.gettempdir())):
+        if folder.is_dir() and os.access(folder, os.W_OK):
+            path = folder / "attnkit-grading-uids"
+            path.mkdir(mode=0o700, exist_ok=True)
+            return path
+    raise SandboxUnavailable("no folder to lock a grading uid in (/run/lock and the temp folder are not writable)")
+
+
 def grading_uid() -> int:
-    """The uid of this process's sandboxes: 65534 unless root, then one of 60000-64999 by pid, so
-    that the process limit of one grading worker's sandbox (counted per uid) is not shared with
-    another worker's."""
-    return 60000 + os.getpid() % 5000 if os.geteuid() == 0 else SANDBOX_UID
+    """The uid of this process's sandboxes: 65534 unless root; as root, a uid of
+    :data:`UID_RANGE` that no other live grading process holds, so that the process limit of one
+    grading worker's sandboxes (counted per uid) is not shared with another's.
+
+    The uid is held by an exclusive ``flock`` on ``<lock dir>/<uid>.lock`` for the life of this
+    process (the kernel drops the lock when the process dies, however it dies); a forked child
+    takes a uid of its own."""
+    if os.geteuid() != 0:
+        return SANDBOX_UID
+    if _UID.get("pid") == os.getpid():
+        return _UID["uid"]
+    folder = _uid_lock_dir()
+    start = os.getpid() % len(UID_RANGE)
+    for i in range(len(UID_RANGE)):
+        uid = UID_RANGE[(start + i) % len(UID_RANGE)]
+        fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _UID.update(pid=os.getpid(), uid=uid, fd=fd)
+        return uid
+    raise SandboxUnavailable(f"all {len(UID_RANGE)} grading uids are held by live grading processes")
 
 
 def _layout(limits: Limits, user_ns_uid: int) -> list[str]:
@@ -263,36 +300,26 @@ def start(argv: Sequence[str], scratch: Path, limits: Limits, sandboxed: bool = 
         log.close()
 
 
-def _stat(pid: int | str) -> list[str] | None:
-    """The fields of /proc/<pid>/stat after the command name (state, ppid, ...), or None if gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
 def _descendants(pid: int) -> set[int]:
-    """The processes under ``pid`` (through /proc), at this moment."""
-    parents = {int(name): int(fields[1]) for name in os.listdir("/proc")
-               if name.isdigit() and (fields := _stat(name))}
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
+    """The processes under ``pid``, at this moment."""
+    try:
+        return {child.pid for child in psutil.Process(pid).children(recursive=True)}
+    except psutil.Error:
+        return set()
 
 
 def _alive(pid: int) -> bool:
-    fields = _stat(pid)
-    return fields is not None and fields[0] != "Z"
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def stop(process: subprocess.Popen, settle: float = 5.0) -> None:
     """Kill the sandbox's whole process group and reap it; its pid namespace dies with it, which the
     kernel does asynchronously: wait (up to ``settle`` seconds) until none of the processes that
     were under it is alive, so that nothing of one submission outlives its grading."""
-    under = _descendants(process.pid) if sys.platform.startswith("linux") else set()
+    under = _descendants(process.pid)
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
