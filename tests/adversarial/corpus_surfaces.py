@@ -47,14 +47,14 @@ def _forged(shell, source, timeout):
     return result
 _kernel.run_cell = _forged
 '''.replace("%s", PWNED)
-# a path that is refused (outside the scratch folder) and quoted in the flag evidence
-HTML_IN_EVIDENCE = '''
-for _path in ["{course}/<img src=x onerror=\\"%s\\">.txt", "{course}/[pwn](javascript:alert(1)).txt"]:
-    try:
-        open(_path)
-    except Exception as exc:
-        print(type(exc).__name__)
-'''.replace("%s", PWNED)
+# paths outside the scratch folder: refused, and quoted in the flag evidence (the comment)
+HTML_IN_EVIDENCE = "".join(f"""
+try:
+    open({path!r})
+except Exception as exc:
+    print(type(exc).__name__)
+""" for path in ("../<img src=x onerror=\"document.title='PWNED'\">", "../<script>alert('PWNED')</script>",
+                 "../[pwn](javascript:alert(1))"))
 
 
 def _markdown_after(grade_id: str, source: str) -> Callable:

@@ -21,7 +21,9 @@ In the course directory (the repository root, or any nbgrader course with this
    (and in the gradebook: the notebook is flagged for review unless its status is *graded*, and
    the status and flags are the automatic comment of its first comment cell).
 
-One broken submission never stops the batch: an error is that student's status. (From a script,
+One broken submission never stops the batch: an error is that student's status. Each returned row
+also says which ``kernels`` graded it (``warm`` or ``one-off``); grade-class warns loudly on stderr
+when a class that has a warm parent had any submission graded in a one-off sandbox. (From a script,
 call :func:`grade_class` under ``if __name__ == "__main__":``, as for any multiprocessing pool.)
 """
 from __future__ import annotations
@@ -43,11 +45,12 @@ from attnkit.grading.course.triage import Triaged, triage
 from attnkit.grading.grader import judge, sandbox
 from attnkit.grading.grader.warm import WarmClient, WarmParent
 
-__all__ = ["grade_class", "triage", "main", "default_workers"]
+__all__ = ["grade_class", "triage", "main", "default_workers", "warm_warning"]
 
 
 _API: Any = None
 _QUIZ = ""
+_CLIENT: WarmClient | None = None  # this worker's connection to the class's warm parent
 
 
 def _config(course: Path, timeout: int | None, allow_unsandboxed: bool) -> Any:
@@ -138,7 +141,7 @@ def _reuse_nbgrader_setup() -> None:
 
 
 def _init_worker(course: str, quiz: str, timeout: int | None, allow_unsandboxed: bool, spool: str) -> None:
-    global _API, _QUIZ
+    global _API, _QUIZ, _CLIENT
     os.chdir(course)
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy's autoflush notes, once per student
     warnings.filterwarnings("ignore", message="Cell is missing an id field")  # nbformat normalises them
@@ -146,7 +149,8 @@ def _init_worker(course: str, quiz: str, timeout: int | None, allow_unsandboxed:
     _reuse_nbgrader_setup()
     if spool:
         # every student's kernel is forked from the class's warm parent (see grade_class)
-        judge.use_warm_parent(WarmClient(spool))
+        _CLIENT = WarmClient(spool)
+        judge.use_warm_parent(_CLIENT)
     _API, _QUIZ = _api(Path(course), _config(Path(course), timeout, allow_unsandboxed)), quiz
 
 
@@ -166,6 +170,10 @@ def _grade_one(student: str) -> tuple[str, dict[str, Any], float]:
             _API.generate_feedback(_QUIZ, student, force=True)
         except Exception as exc:
             result["feedback_error"] = str(exc)
+    # which kernel graded it: forked from the warm parent (still connected), or a one-off sandbox
+    result["kernels"] = "warm" if _CLIENT is not None and _CLIENT.channel is not None else "one-off"
+    if _CLIENT is not None and _CLIENT.failed:
+        result["warm_failed"] = _CLIENT.failed
     return student, {k: str(v)[-2000:] for k, v in result.items()}, time.perf_counter() - start
 
 
@@ -241,12 +249,26 @@ def grade_class(quiz: str, course_dir: str | Path = ".", workers: int | None = N
                 if progress is not None:
                     progress(len(outcomes), len(runnable))
             rows = pool.apply(_finish, (course, quiz, triaged, outcomes, cfg))  # nbgrader is loaded there
+            if warm is not None and (warning := warm_warning(outcomes)):
+                print(warning, file=sys.stderr, flush=True)
             pool.close()
             pool.join()  # workers end on their own: their warm parents die with them
     finally:
         if warm is not None:
             warm.close()
     return rows
+
+
+def warm_warning(outcomes: dict[str, dict[str, Any]]) -> str | None:
+    """The loud note grade-class prints when some submissions were graded in one-off sandboxes
+    although the class has a warm parent (None if every kernel was warm)."""
+    cold = sorted(s for s, o in outcomes.items() if o.get("kernels") == "one-off")
+    if not cold:
+        return None
+    why = next((o["warm_failed"] for o in outcomes.values() if o.get("warm_failed")), "the warm parent went away")
+    return (f"attnkit grade-class: WARNING: NO WARM KERNELS for {len(cold)} of {len(outcomes)} submissions "
+            f"({', '.join(cold[:5])}{', ...' if len(cold) > 5 else ''}): each was graded in a one-off sandbox "
+            f"(as safe, slower).\n  Why: {why}"[:2000])
 
 
 def _finish(course: Path, quiz: str, triaged: list[Triaged], outcomes: dict[str, dict[str, Any]],
@@ -274,7 +296,7 @@ def _finish(course: Path, quiz: str, triaged: list[Triaged], outcomes: dict[str,
             _mark(course, cfg, quiz, t.student, status_text(row["status"], row["notes"].split("; "), flags),
                   zero=False)
         judge.write_status_row(course, row)
-        rows.append(row)
+        rows.append({**row, "kernels": outcomes.get(t.student, {}).get("kernels", "")})
     export(course, cfg)
     return rows
 

@@ -29,7 +29,8 @@ from typing import Any
 
 import nbformat
 
-__all__ = ["Triaged", "triage", "unsafe_entries", "describe", "copy_regular_files_only", "MAX_ENTRIES"]
+__all__ = ["Triaged", "triage", "unsafe_entries", "folder_flags", "describe", "copy_regular_files_only",
+           "MAX_ENTRIES"]
 
 MAX_ENTRIES = 10_000  # entries of one submission folder looked at (a folder with more is flagged)
 _KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
@@ -88,8 +89,9 @@ def unsafe_entries(folder: Path, limit: int = MAX_ENTRIES) -> list[str]:
     return found
 
 
-def _refused(evidence: list[str]) -> list[str]:
-    return [f"submission folder: {e} (not read, not copied)" for e in evidence]
+def folder_flags(folder: Path) -> list[str]:
+    """The flags of a submission folder: one per link or special file in it (:func:`unsafe_entries`)."""
+    return [f"submission folder: {e} (not read, not copied)" for e in unsafe_entries(folder)]
 
 
 def triage(course: Path, quiz: str, students: Sequence[str]) -> list[Triaged]:
@@ -104,8 +106,7 @@ def triage(course: Path, quiz: str, students: Sequence[str]) -> list[Triaged]:
             out.append(Triaged(student, ["malformed", f"submitted/{student}/{quiz} is {why}"], False,
                                [f"submission folder is {why}"]))
             continue
-        evidence = unsafe_entries(folder)
-        flags = _refused(evidence)
+        flags = folder_flags(folder)
         if flags:
             notes.append("flagged")
         if os.path.lexists(expected) and describe(expected) is not None:

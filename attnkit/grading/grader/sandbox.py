@@ -5,8 +5,8 @@ Every submission is executed by :mod:`attnkit.grading.kernel.runner` inside a sa
 
 * an unprivileged user with no capabilities and ``no_new_privs``: as root, the sandbox is entered
   as root and ``setpriv`` drops to a uid/gid of its own (60000-64999, one per live grading process,
-  held by a lock file: one worker's process limit is not another's); otherwise a user namespace
-  maps 65534;
+  :mod:`attnkit.grading.grader.uids`: one worker's process limit is not another's); otherwise a
+  user namespace maps 65534;
 * a new mount namespace holding only ``/usr`` (system libraries), the Python installation, the
   virtual environment, read-only, and a *filtered* attnkit package: ``attnkit/grading`` is
   replaced by an empty folder holding the runner alone, so the checks, the exercise registry
@@ -24,7 +24,6 @@ says otherwise, and even then every result carries the note ``unsandboxed``.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import signal
@@ -39,11 +38,13 @@ from pathlib import Path
 
 import psutil
 
+from attnkit.grading.grader.uids import SANDBOX_UID, UID_RANGE, grading_uid
+
 __all__ = ["Limits", "SandboxUnavailable", "check_available", "sandbox_command", "warm_parent_command", "start",
-           "stop", "grading_uid", "kernel_env", "UNSANDBOXED_ENV", "SANDBOX_UID", "SCRATCH", "UID_RANGE"]
+           "stop", "grading_uid", "kernel_env", "unavailable_reason", "UNSANDBOXED_ENV", "SANDBOX_UID", "SCRATCH",
+           "UID_RANGE"]
 
 UNSANDBOXED_ENV = "ATTNKIT_ALLOW_UNSANDBOXED"
-SANDBOX_UID = 65534  # nobody / nogroup
 SCRATCH = "/scratch"  # where the scratch directory appears inside the sandbox
 PACKAGE = Path(__file__).resolve().parents[2]  # .../attnkit
 KERNEL_SIDE = "kernel"  # the only folder of attnkit/grading visible in the sandbox
@@ -79,9 +80,7 @@ def allowed_unsandboxed(flag: bool = False) -> bool:
 def check_available(allow_unsandboxed: bool = False) -> bool:
     """True if the sandbox works here. Otherwise raise :class:`SandboxUnavailable`, unless
     unsandboxed grading was asked for explicitly: then warn loudly on stderr and return False."""
-    if "ok" not in _CHECKED:
-        _CHECKED["ok"] = _probe()
-    problem = _CHECKED["ok"]
+    problem = unavailable_reason()
     if problem is None:
         return True
     message = (f"attnkit grading: NO SANDBOX: {problem}\n"
@@ -93,6 +92,13 @@ def check_available(allow_unsandboxed: bool = False) -> bool:
         raise SandboxUnavailable(message)
     print(message.replace("NO SANDBOX", "GRADING UNSANDBOXED (explicitly allowed)"), file=sys.stderr)
     return False
+
+
+def unavailable_reason() -> str | None:
+    """Why the sandbox cannot run here (None if it can); probed once per process."""
+    if "ok" not in _CHECKED:
+        _CHECKED["ok"] = _probe()
+    return _CHECKED["ok"]
 
 
 def _probe() -> str | None:
@@ -139,47 +145,6 @@ def _mkdirs(args: list[str], made: set[str], path: Path) -> None:
             continue
         made.add(p)
         args += ["--perms", "0755", "--dir", p]
-
-
-UID_RANGE = range(60000, 65000)  # the grading uids as root (one per live grading process)
-_UID: dict[str, int] = {}  # this process's uid, with the pid that locked it and the lock's descriptor
-
-
-def _uid_lock_dir() -> Path:
-    """Where the uid locks of every grader on this machine live (root's /run/lock on Debian)."""
-    for folder in (Path("/run/lock"), Path(tempfile.gettempdir())):
-        if folder.is_dir() and os.access(folder, os.W_OK):
-            path = folder / "attnkit-grading-uids"
-            path.mkdir(mode=0o700, exist_ok=True)
-            return path
-    raise SandboxUnavailable("no folder to lock a grading uid in (/run/lock and the temp folder are not writable)")
-
-
-def grading_uid() -> int:
-    """The uid of this process's sandboxes: 65534 unless root; as root, a uid of
-    :data:`UID_RANGE` that no other live grading process holds, so that the process limit of one
-    grading worker's sandboxes (counted per uid) is not shared with another's.
-
-    The uid is held by an exclusive ``flock`` on ``<lock dir>/<uid>.lock`` for the life of this
-    process (the kernel drops the lock when the process dies, however it dies); a forked child
-    takes a uid of its own."""
-    if os.geteuid() != 0:
-        return SANDBOX_UID
-    if _UID.get("pid") == os.getpid():
-        return _UID["uid"]
-    folder = _uid_lock_dir()
-    start = os.getpid() % len(UID_RANGE)
-    for i in range(len(UID_RANGE)):
-        uid = UID_RANGE[(start + i) % len(UID_RANGE)]
-        fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        _UID.update(pid=os.getpid(), uid=uid, fd=fd)
-        return uid
-    raise SandboxUnavailable(f"all {len(UID_RANGE)} grading uids are held by live grading processes")
 
 
 def _layout(limits: Limits, user_ns_uid: int) -> list[str]:
