@@ -116,5 +116,5 @@ def test_the_status_comment_quotes_evidence_as_text() -> None:
         assert rendered.startswith("<p>") and rendered.endswith("</p>") and rendered.count("<") == 2, rendered
         assert html_module.unescape(rendered[3:-4]) == evidence + " next line"
     text = status_text("flagged", ["renamed", "a <b>note</b>"], [evidence])
-    assert text.startswith("attnkit grading status: flagged\nflags (for review; they do not change the grade):\n- ")
+    assert text.startswith("attnkit grading status: flagged\n\nflags (for review; they do not change the grade):\n\n- ")
     assert text.endswith("notes: renamed; a \\<b\\>note\\</b\\>")

@@ -81,10 +81,11 @@ def shots(tmp_path_factory) -> Path:
     return folder
 
 
-def _visit(browser, url: str, own_origin: tuple[str, ...], shot: Path, ready: str | None = None) -> dict:
+def _visit(browser, url: str, own_origin: tuple[str, ...], shot: Path, ready: str | None = None,
+           headers: dict[str, str] | None = None) -> dict:
     """Open ``url`` (and wait for the JavaScript condition ``ready``); return what ran and what was
     asked for: requests, dialogs, script errors of the page, its state."""
-    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    context = browser.new_context(viewport={"width": 1300, "height": 1000}, extra_http_headers=headers)
     page = context.new_page()
     requests: list[str] = []
     dialogs: list[str] = []
@@ -151,11 +152,12 @@ def test_the_formgrader_view_runs_nothing_and_loads_nothing(course: Path, browse
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         notebook_id = gb.find_submission_notebook(QUIZ, QUIZ, STUDENT).id
     with running_lab(tmp_path, target="lab-instructor", root=course) as lab:
-        url = f"{lab.url}/formgrader/submissions/{notebook_id}/?index=0&token={lab.token}"
-        # formgrader works: its scripts filled in the autograded score and the status comment
-        ready = ("() => document.getElementById('test_softmax')?.value === '2'"
+        url = f"{lab.url}/formgrader/submissions/{notebook_id}/?index=0"
+        # formgrader works: its scripts showed the autograded score and the status comment
+        ready = ("() => document.getElementById('test_softmax')?.placeholder === '2'"
                  " && [...document.querySelectorAll('textarea.comment')].some("
                  "t => t.placeholder.includes('attnkit grading status: flagged'))")
-        seen = _visit(browser, url, (lab.url + "/",), shots / "formgrader_hostile.png", ready)
+        seen = _visit(browser, url, (lab.url + "/",), shots / "formgrader_hostile.png", ready,
+                      headers={"Authorization": f"token {lab.token}"})  # the page and its API calls
     _inert(seen, "formgrader")
     assert "forged output" in seen["text"] and "onerror=" in seen["text"], seen["text"][:2000]

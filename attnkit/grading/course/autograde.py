@@ -17,10 +17,12 @@ from typing import Any
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer
 
+from attnkit.grading.cells import meta as _nbgrader
+from attnkit.grading.cells import strip_hidden_tests
 from attnkit.grading.course.comment import status_text
 from attnkit.grading.course.triage import Triaged, copy_regular_files_only, triage
 from attnkit.grading.grader import sandbox
-from attnkit.grading.grader.judge import _nbgrader, _visible, combine_status, judge_notebook, write_status_row
+from attnkit.grading.grader.judge import combine_status, judge_notebook, write_status_row
 
 __all__ = ["Triage", "JudgeInSandbox", "RecordStatus", "triage_files"]
 
@@ -56,7 +58,7 @@ class Triage(NbGraderPreprocessor):
                 continue
             seen.add(grade_id)
             if meta.get("grade") and not meta.get("solution") and cell.source.strip() != \
-                    _visible(known[grade_id].source).strip():
+                    strip_hidden_tests(known[grade_id].source).strip():
                 notes.append(f"test cell {grade_id} edited")
         for name, cell in known.items():
             if name not in seen and cell.locked and cell.cell_type == "code":

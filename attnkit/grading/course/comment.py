@@ -34,11 +34,11 @@ def escape_markdown(text: str) -> str:
 def status_text(status: str, notes: Sequence[str] = (), flags: Sequence[str] = ()) -> str:
     """The automatic comment: the status, the flags (one list item each) and the notes, every note
     and flag escaped by :func:`escape_markdown`."""
-    text = PREFIX + escape_markdown(status)
+    parts = [PREFIX + escape_markdown(status)]  # paragraphs: Markdown keeps them apart
     if flags:
-        text += "\nflags (for review; they do not change the grade):\n" + "\n".join(
-            f"- {escape_markdown(flag)}" for flag in flags)
+        parts.append("flags (for review; they do not change the grade):\n\n" + "\n".join(
+            f"- {escape_markdown(flag)}" for flag in flags))
     notes = [n for n in notes if n]
     if notes:
-        text += "\nnotes: " + "; ".join(escape_markdown(n) for n in notes)
-    return text
+        parts.append("notes: " + "; ".join(escape_markdown(n) for n in notes))
+    return "\n\n".join(parts)
