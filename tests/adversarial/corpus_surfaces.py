@@ -37,8 +37,8 @@ FORGE_OUTPUTS = '''
 import gc
 _kernel = next(o for o in gc.get_objects() if type(o).__name__ == "Kernel" and hasattr(o, "run_cell"))
 _run_cell = _kernel.run_cell
-def _forged(shell, source, timeout):
-    result = _run_cell(shell, source, timeout)
+def _forged(*args, **kwargs):
+    result = _run_cell(*args, **kwargs)
     result["outputs"] = list(result.get("outputs", [])) + [{"output_type": "display_data", "metadata": {}, "data": {
         "application/javascript": "%s",
         "text/html": "<img src=x onerror=\\"%s\\"><img src=http://127.0.0.1:{port}/forged.png>",
