@@ -3,6 +3,9 @@
 Markers (registered in pyproject.toml): the tests that run a notebook, nbgrader, JupyterLab or a
 browser are marked ``slow`` (and ``lessons``, ``nbgrader``, ``lab`` or ``browser``), so that
 ``make test-fast`` (``-m "not slow"``) is the inner loop and ``make test`` still runs everything.
+The tests that run student code in the grading sandbox are marked ``sandbox`` (by file below, or
+by hand): where bubblewrap cannot run here they are skipped with the reason, except on CI
+(CI=true), where that is a failure.
 """
 import os
 from pathlib import Path
@@ -15,6 +18,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # test file -> what makes it slow
 SLOW_FILES = {"test_quizzes.py": "nbgrader", "test_lab.py": "lab", "test_browser.py": "browser"}
 SLOW_MARKERS = ("lessons", "nbgrader", "lab", "browser")
+# test files whose every test grades in the sandbox (others mark single tests @pytest.mark.sandbox)
+SANDBOX_FILES = ("test_warm.py", "test_adversarial.py", "test_feedback_browser.py", "test_quizzes.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -26,6 +31,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(getattr(pytest.mark, SLOW_FILES[path.name]))
         if any(item.get_closest_marker(m) for m in SLOW_MARKERS):
             item.add_marker(pytest.mark.slow)
+        if path.name in SANDBOX_FILES:
+            item.add_marker(pytest.mark.sandbox)
+    needing = [item for item in items if item.get_closest_marker("sandbox")]
+    if needing and os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+        from attnkit.grading.grader.sandbox import unavailable_reason
+
+        reason = unavailable_reason()
+        for item in needing if reason else []:
+            item.add_marker(pytest.mark.skip(reason=f"needs the grading sandbox: {reason}"))
 
 
 @pytest.fixture(autouse=True, scope="session")

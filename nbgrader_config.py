@@ -38,8 +38,28 @@ c.OverwriteCells.add_missing_cells = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "attnkit.grading.course.feedback.HideHiddenTests",
+    "attnkit.grading.course.feedback.SafeOutputs",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Trap 7 (issue 17): nothing a submission wrote runs in a browser. The feedback pages and formgrader
+# render the autograded notebook: its kernel outputs are kept to plain text and raster images
+# (SafeOutputs, in autograde and in feedback), its Markdown is rendered by safe_markdown2html (raw
+# HTML as text; no script, event handler, javascript: link or remote image; nbgrader's templates
+# ignore nbconvert's sanitize_html for Markdown, which covers outputs), the status comment is escaped
+# (attnkit/grading/course/comment.py), and the pages load no script from a CDN: attnkit's
+# templates folder, searched first, replaces nbconvert's MathJax loader (formulas stay as TeX).
+from importlib.util import find_spec  # noqa: E402  (no import of attnkit or nbgrader: they would load torch)
+
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"markdown2html": "attnkit.grading.course.feedback.safe_markdown2html"}
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(find_spec("attnkit").submodule_search_locations[0], "grading", "course", "templates"),
+    os.path.join(find_spec("nbgrader").submodule_search_locations[0], "server_extensions", "formgrader", "templates"),
+]
+# Links and special files in a submission folder are never copied (nbgrader's shutil.copy follows
+# links): the hooks make nbgrader's converters copy regular files only.
+c.GenerateFeedback.pre_convert_hook = "attnkit.grading.course.triage.copy_regular_files_only"
 
 # Trap 6 and issue 12: student code never judges itself. nbgrader's Execute (student code and
 # tests in one kernel that decides its own grade) is replaced: the notebook runs in a bubblewrap
@@ -57,6 +77,7 @@ c.Autograde.sanitize_preprocessors = [
 ]
 c.Autograde.autograde_preprocessors = [
     "attnkit.grading.course.autograde.JudgeInSandbox",
+    "attnkit.grading.course.feedback.SafeOutputs",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -65,8 +86,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
     "attnkit.grading.course.autograde.RecordStatus",
 ]
-# notebooks saved under another name are graded as <quiz>.ipynb (status renamed); a file that is
-# not a notebook gets 0 and the status malformed (nbgrader still logs that it cannot read it)
+# notebooks saved under another name are graded as <quiz>.ipynb (status renamed); links and special
+# files in the folder are flagged and never copied; a file that is not a notebook (or is a link)
+# gets 0 and the status malformed (attnkit/grading/course/triage.py)
 c.Autograde.pre_convert_hook = "attnkit.grading.course.autograde.triage_files"
 # the grading limits (seconds per cell, memory, ...) are attnkit/grading/limits.py's; override one with e.g.
 # c.JudgeInSandbox.timeout = 30

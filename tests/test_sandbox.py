@@ -24,6 +24,7 @@ json.dump(out, open("/scratch/out.json", "w"))
 
 
 @linux_only
+@pytest.mark.sandbox
 def test_the_sandbox_holds_only_the_scratch_folder(tmp_path: Path) -> None:
     sandbox.check_available()
     scratch = tmp_path / "scratch"
@@ -88,6 +89,7 @@ def test_grade_class_and_bundle_dispatch(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 @linux_only
+@pytest.mark.sandbox
 @pytest.mark.slow
 def test_attnkit_grade_in_an_unpacked_bundle_runs_the_visible_tests(tmp_path: Path) -> None:
     import subprocess

@@ -176,3 +176,77 @@ def test_the_same_holds_for_an_instructor_without_root() -> None:
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "6 passed" in done.stdout, done.stdout[-2000:]
+
+
+UNDER_TMP = r'''
+import json, sys
+import nbformat
+from attnkit.grading.grader import judge, warm
+parent = warm.WarmParent(label=sys.argv[1]).spawn()
+client = warm.WarmClient(parent.spool, parent)
+try:
+    client.ensure()
+    judge.use_warm_parent(client)
+    cell = "import json, attnkit.diagrams\nprint('WHERE' + json.dumps(attnkit.diagrams.__file__))"
+    result = judge.judge_notebook(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)]), cell_timeout=60)
+    print("RESULT" + json.dumps({"status": result.status, "notes": result.notes, "warm": client.channel is not None,
+                                 "out": "".join(o.get("text", "") for c in result.nb.cells for o in c.outputs)}))
+finally:
+    client.close()
+    parent.close()
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("user", ["this user", "an instructor without root"])
+def test_warm_kernels_work_for_a_course_under_tmp(user: str) -> None:
+    """A course kept under /tmp (attnkit here; its venv likewise): each kernel's fresh /tmp used to
+    hide it, a probe kernel exited 70 and grade-class fell back to one-off sandboxes. A kernel
+    forked from the warm parent imports a module of that copy that the parent never imported."""
+    import shutil
+    import tempfile
+
+    prefix = []
+    if user != "this user":
+        if os.geteuid() != 0 or shutil.which("unshare") is None:
+            pytest.skip("needs root and util-linux unshare to act as an instructor without root")
+        prefix = ["unshare", "--user", "--map-user=1000", "--map-group=1000"]
+    course = Path(tempfile.mkdtemp(prefix="attnkit-course-", dir="/tmp"))
+    try:
+        os.chmod(course, 0o755)
+        shutil.copytree(REPO / "attnkit", course / "attnkit", ignore=shutil.ignore_patterns("__pycache__"))
+        label = f"test-warm-tmp-{os.getpid()}"
+        done = subprocess.run([*prefix, sys.executable, "-c", UNDER_TMP, label], cwd=course, capture_output=True,
+                              text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(course)})
+        assert "RESULT" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
+        result = json.loads(done.stdout.split("RESULT", 1)[1].splitlines()[0])
+        assert result["warm"] and result["status"] == "graded", result
+        assert "WHERE" + json.dumps(str(course / "attnkit" / "diagrams.py")) in result["out"], result
+        assert _processes(label, settle=5) == []
+    finally:
+        shutil.rmtree(course, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_grade_class_really_uses_warm_kernels(tmp_path: Path, capfd) -> None:
+    """Every submission of a class is graded by a kernel forked from the warm parent (each row says
+    which), and grade-class says nothing about falling back."""
+    from adversarial.corpus import QUIZ, honest_notebook
+
+    from attnkit.grading.course import classgrade
+    from attnkit.grading.course.nbgrader_cli import make_course
+
+    course = make_course(tmp_path / "course", [QUIZ])
+    release = nbformat.read(course / "quizzes" / QUIZ / f"{QUIZ}.ipynb", as_version=4)
+    honest = honest_notebook(release, nbformat.read(REPO / "solutions" / QUIZ / f"{QUIZ}.ipynb", as_version=4))
+    for student in ("ann", "bob", "cat"):
+        (course / "submitted" / student / QUIZ).mkdir(parents=True)
+        nbformat.write(honest, course / "submitted" / student / QUIZ / f"{QUIZ}.ipynb")
+    rows = classgrade.grade_class(QUIZ, course, workers=2, timeout=20, feedback=False)
+    assert [(r["student_id"], r["status"], r["kernels"]) for r in sorted(rows, key=lambda r: r["student_id"])] == [
+        (s, "graded", "warm") for s in ("ann", "bob", "cat")], rows
+    assert "NO WARM KERNELS" not in capfd.readouterr().err
+    assert classgrade.warm_warning({"ann": {"kernels": "warm"}}) is None
+    warning = classgrade.warm_warning({"ann": {"kernels": "one-off", "warm_failed": "probe exited 70"},
+                                       "bob": {"kernels": "warm"}})
+    assert "NO WARM KERNELS for 1 of 2 submissions (ann)" in warning and "probe exited 70" in warning

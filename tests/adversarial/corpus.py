@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,8 @@ class Entry:
     status: str
     flags: list[str] = field(default_factory=list)  # substrings expected among the flags
     filename: str = f"{QUIZ}.ipynb"
+    # other entries of the submission folder: name -> "link:<target>" (a symbolic link) or "fifo"
+    extra: dict[str, str] = field(default_factory=dict)
 
     def score(self, points: list[tuple[str, float]]) -> float:
         """The points this submission deserves, given the quiz's test cells in order."""
@@ -449,6 +452,10 @@ answer_softmax_axis = Anything("a")
           _set("scaled_dot_product_attention", PROFILER_TOGGLE), (), "flagged", ["profiler"]),
 ]
 
+from .corpus_surfaces import ENTRIES as _SURFACES  # noqa: E402  (issue 17: pages and submission folders)
+
+ENTRIES += _SURFACES
+
 
 def honest_notebook(release: nbformat.NotebookNode, solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The release with the solution code in its solution cells (markers removed)."""
@@ -469,6 +476,11 @@ def build(entry: Entry, honest: nbformat.NotebookNode, folder: Path, **values: s
     made = entry.make(copy.deepcopy(honest))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / entry.filename
+    for name, kind in entry.extra.items():
+        if kind == "fifo":
+            os.mkfifo(folder / name)
+        else:
+            os.symlink(kind.removeprefix("link:").format(**values), folder / name)
     if isinstance(made, bytes):
         path.write_bytes(made)
         return path

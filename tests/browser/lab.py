@@ -66,9 +66,12 @@ class Lab:
 
 @contextmanager
 def running_lab(tmp: Path, target: str = "lab", settings: dict | None = None,
-                timeout: float = 120) -> Iterator[Lab]:
-    """`make <target>`'s server on a free port; `settings` become the lab's user settings (in tmp)."""
+                timeout: float = 120, root: Path | None = None) -> Iterator[Lab]:
+    """`make <target>`'s server on a free port; `settings` become the lab's user settings (in tmp);
+    `root`: serve (and run in) that folder instead of the repository, e.g. a course directory."""
     env, args = make_recipe(target)
+    if root is not None:
+        args = [f"--ServerApp.root_dir={root}" if a.startswith("--ServerApp.root_dir=") else a for a in args]
     port, token = free_port(), "attnkit-test"
     settings_dir = tmp / "user-settings"
     # "@scope/package:plugin" -> settings_dir/@scope/package/plugin.jupyterlab-settings
@@ -83,7 +86,7 @@ def running_lab(tmp: Path, target: str = "lab", settings: dict | None = None,
            f"--FileCheckpoints.checkpoint_dir={tmp / 'checkpoints'}"]  # not .ipynb_checkpoints/ in the checkout
     log = tmp / f"jupyter-{target}.log"
     with open(log, "wb") as out:
-        server = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        server = subprocess.Popen(cmd, cwd=root or ROOT, stdout=out, stderr=subprocess.STDOUT,
                                   env={**os.environ, **env})
     lab = Lab(f"http://127.0.0.1:{port}", token, server, log)
     try:

@@ -11,19 +11,17 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer
 
-from attnkit.grading.grader.judge import (
-    InstructorCells,
-    _nbgrader,
-    _visible,
-    combine_status,
-    judge_notebook,
-    write_status_row,
-)
+from attnkit.grading.cells import meta as _nbgrader
+from attnkit.grading.cells import strip_hidden_tests
+from attnkit.grading.course.comment import status_text
+from attnkit.grading.course.triage import Triaged, copy_regular_files_only, triage
+from attnkit.grading.grader.judge import InstructorCells, combine_status, judge_notebook, write_status_row
 from attnkit.grading.limits import DEFAULT, GradingLimits
 
 __all__ = ["Triage", "JudgeInSandbox", "RecordStatus", "triage_files"]
@@ -60,7 +58,7 @@ class Triage(NbGraderPreprocessor):
                 continue
             seen.add(grade_id)
             if meta.get("grade") and not meta.get("solution") and cell.source.strip() != \
-                    _visible(known[grade_id].source).strip():
+                    strip_hidden_tests(known[grade_id].source).strip():
                 notes.append(f"test cell {grade_id} edited")
         for name, cell in known.items():
             if name not in seen and cell.locked and cell.cell_type == "code":
@@ -106,17 +104,13 @@ class RecordStatus(NbGraderPreprocessor):
 
         info = resources.get("nbgrader", {})
         judged = resources.get("attnkit", {})
-        filed = _FILED.get((info.get("student"), info.get("assignment")), [])  # renamed, by triage_files
-        if filed:
-            judged = {**judged, "notes": list(dict.fromkeys(judged.get("notes", []) + filed))}
+        filed = _FILED.get((info.get("student"), info.get("assignment")))  # by triage_files
+        if filed is not None and (filed.notes or filed.flags):
+            judged = {**judged, "notes": list(dict.fromkeys(judged.get("notes", []) + filed.notes)),
+                      "flags": list(dict.fromkeys(judged.get("flags", []) + filed.flags))}
             judged["status"] = combine_status(judged["notes"] + [judged.get("status", "graded")])
         status = judged.get("status", "graded")
-        text = f"attnkit grading status: {status}"
-        if judged.get("flags"):
-            text += "\nflags (for review; they do not change the grade):\n" + "\n".join(
-                f"- {f}" for f in judged["flags"])
-        if judged.get("notes"):
-            text += "\nnotes: " + "; ".join(judged["notes"])
+        text = status_text(status, judged.get("notes", []), judged.get("flags", []))
         score = max_score = ""
         with Gradebook(info["db_url"]) as gb:
             submission = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
@@ -137,32 +131,36 @@ class RecordStatus(NbGraderPreprocessor):
 # plain `nbgrader autograde` too. nbgrader calls it for each submission folder with the list of
 # notebooks it is about to convert (``student`` is the command's pattern, not the student: the
 # folder says who it is); the list is edited in place.
-_FILED: dict[tuple[str, str], list[str]] = {}  # (student, quiz) -> triage notes, read by RecordStatus
+_FILED: dict[tuple[str, str], Triaged] = {}  # (student, quiz) -> triage, read by RecordStatus
 
 
 def triage_files(assignment: str, student: str, notebooks: list[str], **_: Any) -> None:
-    """Before a submission is converted: a notebook saved under another name is graded as
-    ``<quiz>.ipynb`` (status *renamed*); a file that is not a notebook gets 0 points, is flagged in
-    the gradebook and has the status *malformed* (nbgrader then logs that it cannot read it, and
-    goes on with the next student)."""
-    from pathlib import Path
-
-    from attnkit.grading.course.classgrade import _config, _mark, triage
-
+    """Before a submission is converted (see :mod:`attnkit.grading.course.triage`): a notebook saved
+    under another name is graded as ``<quiz>.ipynb`` (status *renamed*); links and special files
+    are flagged and never copied; a file that is not a notebook, or a notebook that is a link or
+    a special file, gets 0 points, is flagged in the gradebook and has the status *malformed*
+    (nbgrader converts nothing for it, and goes on with the next student)."""
+    copy_regular_files_only()
     if not notebooks:
         return
     folder = Path(notebooks[0]).parent
     who, quiz = folder.parent.name, folder.name
     course = Path.cwd()  # nbgrader runs the hooks in the course directory
-    done = triage(course, quiz, [who])[0]
-    _FILED[(who, quiz)] = done.notes
+    try:
+        done = triage(course, quiz, [who])[0]
+    except Exception as exc:  # nbgrader would log a failing hook and grade on: fail closed instead
+        done = Triaged(who, ["malformed", f"triage failed: {type(exc).__name__}: {exc}"[:300]], False)
+    _FILED[(who, quiz)] = done
     if done.ok:
         notebooks[:] = [str(folder / f"{quiz}.ipynb")]
         return
-    notes = "; ".join(done.notes)
-    _mark(course, _config(course, None, False), quiz, who, "attnkit grading status: malformed\n" + notes, zero=True)
+    notebooks[:] = []  # never opened: it may be a link, a FIFO or not JSON
+    from attnkit.grading.course.classgrade import _config, _mark
+
+    _mark(course, _config(course, None, False), quiz, who, status_text("malformed", done.notes, done.flags),
+          zero=True)
     write_status_row(course, {"student_id": who, "assignment": quiz, "score": "0", "max_score": "",
-                              "status": "malformed", "notes": notes, "flags": ""})
+                              "status": "malformed", "notes": "; ".join(done.notes), "flags": " | ".join(done.flags)})
 
 
 def _course_root(preprocessor: Any) -> str:

@@ -20,6 +20,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from attnkit.grading.cells import HIDDEN, SOLUTION, marked_regions
 from attnkit.grading.course.nbgrader_cli import REPO_ROOT
 
 __all__ = ["INCLUDE", "EXCLUDE", "secret_lines", "build_bundle", "check_bundle"]
@@ -28,7 +29,6 @@ INCLUDE = ("README.md", "pyproject.toml", "environment.yml", "Makefile", "LICENS
            "quizzes/", "docs/", "jupyter_config/")
 EXCLUDE = ("solutions/", "quizzes_src/", "tests/", "scripts/", "benchmarks/", "nbgrader_config.py", "gradebook.db",
            "submitted/", "autograded/", "feedback/", "release/", "grades.csv", "grading_status.csv", ".ci/")
-_REGION = re.compile(r"### BEGIN (HIDDEN TESTS|SOLUTION)\n(.*?)### END \1", re.S)
 _TRIVIAL = re.compile(r"^[\s\w.,()\[\]=+\-*/:'\"#]{0,24}$")
 
 
@@ -47,15 +47,15 @@ def secret_lines(root: Path = REPO_ROOT) -> dict[str, set[str]]:
     (``"solution"``) of the instructor's sources."""
     import nbformat
 
-    found: dict[str, set[str]] = {"HIDDEN TESTS": set(), "SOLUTION": set()}
+    found: dict[str, set[str]] = {HIDDEN: set(), SOLUTION: set()}
     texts = [c.source + "\n" for p in sorted((root / "solutions").glob("*/*.ipynb"))
              for c in nbformat.read(p, as_version=4).cells]
     texts += [p.read_text() for p in sorted((root / "quizzes_src").glob("*.md"))]
     for text in texts:
-        for kind, region in _REGION.findall(text):
+        for kind, region in marked_regions(text):
             found[kind].update(line.strip() for line in region.splitlines())
     keep = lambda lines: {s for s in lines if len(s) >= 16 and not _TRIVIAL.match(s)}  # noqa: E731
-    return {"hidden": keep(found["HIDDEN TESTS"]), "solution": keep(found["SOLUTION"])}
+    return {"hidden": keep(found[HIDDEN]), "solution": keep(found[SOLUTION])}
 
 
 def check_bundle(files: dict[str, bytes], secrets: dict[str, set[str]]) -> list[str]:
@@ -76,7 +76,7 @@ def check_bundle(files: dict[str, bytes], secrets: dict[str, set[str]]) -> list[
                 text = "\n".join("".join(c.get("source", "")) for c in json.loads(text).get("cells", []))
             except ValueError:
                 pass
-            if _REGION.search(text + "\n"):
+            if marked_regions(text):
                 problems.append(f"{name}: holds a hidden-test or solution region")
         lines = {line.strip() for line in text.splitlines()}
         for kind in ("hidden", "solution") if notebook else ("hidden",):

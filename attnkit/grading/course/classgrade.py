@@ -3,9 +3,10 @@
 In the course directory (the repository root, or any nbgrader course with this
 ``nbgrader_config.py``), for every ``submitted/<student>/<quiz>/``:
 
-1. triage in this process: a notebook saved under another name is copied to ``<quiz>.ipynb``
-   (status *renamed*); a file that is not a notebook (invalid JSON, not nbformat) gets 0 and the
-   status *malformed* without being run;
+1. triage in this process (:mod:`attnkit.grading.course.triage`): a notebook saved under another
+   name is copied to ``<quiz>.ipynb`` (status *renamed*); a file that is not a notebook (invalid
+   JSON, not nbformat) gets 0 and the status *malformed* without being run; links and special
+   files in the folder are flagged, never followed or copied;
 2. N worker processes, forked from a warm, clean parent (a ``forkserver`` that imported nbgrader,
    torch and the checks once, and never ran a student's code or a torch operation: forking it is
    safe), run nbgrader's own autograde for one student at a time through
@@ -20,70 +21,35 @@ In the course directory (the repository root, or any nbgrader course with this
    (and in the gradebook: the notebook is flagged for review unless its status is *graded*, and
    the status and flags are the automatic comment of its first comment cell).
 
-One broken submission never stops the batch: an error is that student's status. (From a script,
+One broken submission never stops the batch: an error is that student's status. Each returned row
+also says which ``kernels`` graded it (``warm`` or ``one-off``); grade-class warns loudly on stderr
+when a class that has a warm parent had any submission graded in a one-off sandbox. (From a script,
 call :func:`grade_class` under ``if __name__ == "__main__":``, as for any multiprocessing pool.)
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
 import sys
 import tempfile
 import time
 import types
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
+from attnkit.grading.course.comment import status_text
+from attnkit.grading.course.triage import Triaged, triage
 from attnkit.grading.grader import judge, sandbox
 from attnkit.grading.grader.warm import WarmClient, WarmParent
 
-__all__ = ["grade_class", "triage", "main", "default_workers"]
-
-
-@dataclass
-class Triaged:
-    student: str
-    notes: list[str]
-    ok: bool  # run it through nbgrader
-
-
-def triage(course: Path, quiz: str, students: Sequence[str]) -> list[Triaged]:
-    """Renamed and malformed submissions, decided without running them."""
-    out = []
-    for student in students:
-        folder = course / "submitted" / student / quiz
-        expected = folder / f"{quiz}.ipynb"
-        notes: list[str] = []
-        if not expected.exists():
-            candidates = sorted(folder.glob("*.ipynb"))
-            if not candidates:
-                out.append(Triaged(student, ["malformed", f"no notebook in submitted/{student}/{quiz}/"], False))
-                continue
-            shutil.copy2(candidates[0], expected)  # the original stays where the student put it
-            notes += ["renamed", f"notebook was named {candidates[0].name}"]
-        try:
-            with warnings.catch_warnings():  # notebooks saved by old tools lack cell ids: not our concern
-                warnings.simplefilter("ignore")
-                nb = nbformat.read(expected, as_version=4)
-                nbformat.validate(nb)
-            if not isinstance(nb.cells, list):
-                raise ValueError("no cells")
-        except Exception as exc:  # any unreadable file: malformed, never run
-            why = f"not a valid notebook: {type(exc).__name__}: {exc}"[:300]
-            out.append(Triaged(student, ["malformed", why], False))
-            continue
-        out.append(Triaged(student, notes, True))
-    return out
+__all__ = ["grade_class", "triage", "main", "default_workers", "warm_warning"]
 
 
 _API: Any = None
 _QUIZ = ""
+_CLIENT: WarmClient | None = None  # this worker's connection to the class's warm parent
 
 
 def _config(course: Path, timeout: int | None, allow_unsandboxed: bool) -> Any:
@@ -174,7 +140,7 @@ def _reuse_nbgrader_setup() -> None:
 
 
 def _init_worker(course: str, quiz: str, timeout: int | None, allow_unsandboxed: bool, spool: str) -> None:
-    global _API, _QUIZ
+    global _API, _QUIZ, _CLIENT
     os.chdir(course)
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy's autoflush notes, once per student
     warnings.filterwarnings("ignore", message="Cell is missing an id field")  # nbformat normalises them
@@ -182,7 +148,8 @@ def _init_worker(course: str, quiz: str, timeout: int | None, allow_unsandboxed:
     _reuse_nbgrader_setup()
     if spool:
         # every student's kernel is forked from the class's warm parent (see grade_class)
-        judge.use_warm_parent(WarmClient(spool))
+        _CLIENT = WarmClient(spool)
+        judge.use_warm_parent(_CLIENT)
     _API, _QUIZ = _api(Path(course), _config(Path(course), timeout, allow_unsandboxed)), quiz
 
 
@@ -202,6 +169,10 @@ def _grade_one(student: str) -> tuple[str, dict[str, Any], float]:
             _API.generate_feedback(_QUIZ, student, force=True)
         except Exception as exc:
             result["feedback_error"] = str(exc)
+    # which kernel graded it: forked from the warm parent (still connected), or a one-off sandbox
+    result["kernels"] = "warm" if _CLIENT is not None and _CLIENT.channel is not None else "one-off"
+    if _CLIENT is not None and _CLIENT.failed:
+        result["warm_failed"] = _CLIENT.failed
     return student, {k: str(v)[-2000:] for k, v in result.items()}, time.perf_counter() - start
 
 
@@ -277,12 +248,26 @@ def grade_class(quiz: str, course_dir: str | Path = ".", workers: int | None = N
                 if progress is not None:
                     progress(len(outcomes), len(runnable))
             rows = pool.apply(_finish, (course, quiz, triaged, outcomes, cfg))  # nbgrader is loaded there
+            if warm is not None and (warning := warm_warning(outcomes)):
+                print(warning, file=sys.stderr, flush=True)
             pool.close()
             pool.join()  # workers end on their own: their warm parents die with them
     finally:
         if warm is not None:
             warm.close()
     return rows
+
+
+def warm_warning(outcomes: dict[str, dict[str, Any]]) -> str | None:
+    """The loud note grade-class prints when some submissions were graded in one-off sandboxes
+    although the class has a warm parent (None if every kernel was warm)."""
+    cold = sorted(s for s, o in outcomes.items() if o.get("kernels") == "one-off")
+    if not cold:
+        return None
+    why = next((o["warm_failed"] for o in outcomes.values() if o.get("warm_failed")), "the warm parent went away")
+    return (f"attnkit grade-class: WARNING: NO WARM KERNELS for {len(cold)} of {len(outcomes)} submissions "
+            f"({', '.join(cold[:5])}{', ...' if len(cold) > 5 else ''}): each was graded in a one-off sandbox "
+            f"(as safe, slower).\n  Why: {why}"[:2000])
 
 
 def _finish(course: Path, quiz: str, triaged: list[Triaged], outcomes: dict[str, dict[str, Any]],
@@ -294,24 +279,23 @@ def _finish(course: Path, quiz: str, triaged: list[Triaged], outcomes: dict[str,
     for t in triaged:
         row = dict(statuses.get((t.student, quiz), {}))
         if not t.ok:
-            _mark(course, cfg, quiz, t.student, "attnkit grading status: malformed\n" + "; ".join(t.notes), zero=True)
+            _mark(course, cfg, quiz, t.student, status_text("malformed", t.notes, t.flags), zero=True)
             row = {"student_id": t.student, "assignment": quiz, "score": "0", "max_score": "", "status": "malformed",
-                   "notes": "; ".join(t.notes), "flags": ""}
+                   "notes": "; ".join(t.notes), "flags": " | ".join(t.flags)}
         elif not outcomes.get(t.student, {}).get("success") == "True" or not row:
             error = outcomes.get(t.student, {}).get("error", "") or "no result"
             row = {"student_id": t.student, "assignment": quiz, "score": row.get("score", "0"),
                    "max_score": row.get("max_score", ""), "status": "crashed",
                    "notes": f"nbgrader could not grade it: {error}"[:500], "flags": row.get("flags", "")}
-        if t.notes and t.ok:
+        if (t.notes or t.flags) and t.ok:
             notes = [n for n in row.get("notes", "").split("; ") if n] + t.notes
-            row["notes"] = "; ".join(dict.fromkeys(notes))
+            flags = list(dict.fromkeys([f for f in row.get("flags", "").split(" | ") if f] + t.flags))
+            row["notes"], row["flags"] = "; ".join(dict.fromkeys(notes)), " | ".join(flags)
             row["status"] = judge.combine_status(notes + [row.get("status", "graded")])
-            text = f"attnkit grading status: {row['status']}\nnotes: {row['notes']}"
-            if row.get("flags"):
-                text += "\nflags (for review; they do not change the grade):\n" + row["flags"].replace(" | ", "\n")
-            _mark(course, cfg, quiz, t.student, text, zero=False)
+            _mark(course, cfg, quiz, t.student, status_text(row["status"], row["notes"].split("; "), flags),
+                  zero=False)
         judge.write_status_row(course, row)
-        rows.append(row)
+        rows.append({**row, "kernels": outcomes.get(t.student, {}).get("kernels", "")})
     export(course, cfg)
     return rows
 

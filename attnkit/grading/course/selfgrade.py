@@ -6,7 +6,9 @@ The command does in one process what ``nbgrader autograde`` does with this cours
 visible tests run and the report says so), your notebook runs in the grading sandbox, the test
 cells are judged outside it, and it prints the points per question, each failing check's message,
 the status (and any flags) and the path of the feedback HTML. Your notebook is only read, never
-changed. The grades are those ``nbgrader autograde`` and ``attnkit grade-class`` give.
+changed. The grades are those ``nbgrader autograde`` and ``attnkit grade-class`` give: a notebook
+that is a link or a special file is refused, and links or special files beside it are flagged
+(:mod:`attnkit.grading.course.triage`), as the instructor's grading does.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import nbformat
 from attnkit.grading.cells import grade_id
 from attnkit.grading.content.quizzes import QUIZ_IDS
 from attnkit.grading.course.nbgrader_cli import REPO_ROOT, Result
+from attnkit.grading.course.triage import describe, folder_flags
 
 __all__ = ["grade_notebook", "format_result", "main"]
 
@@ -53,10 +56,19 @@ def grade_notebook(path: str | Path, workdir: str | Path | None = None, timeout:
     from attnkit.grading.grader import selfjudge
 
     path = Path(path)
+    what = describe(path)
+    if what is not None:  # never opened: a FIFO would block, a link may lead anywhere
+        raise ValueError(f"{path} is {what}: attnkit grade reads a regular file only (your instructor's grading "
+                         f"gives such a submission the status malformed and 0 points)")
+    refused = folder_flags(path.parent)
     nb = nbformat.read(path, as_version=4)
     quiz = _quiz_id(path, nb)
     result, judged, hidden = selfjudge.grade_notebook(path, quiz, workdir, timeout, REPO_ROOT)
-    result.status, result.flags, result.hidden_tests = judged.status, judged.flags, hidden
+    result.status, result.flags, result.hidden_tests = judged.status, judged.flags + refused, hidden
+    if refused:
+        from attnkit.grading.grader.judge import combine_status
+
+        result.status = combine_status([judged.status, "flagged"])
     return result
 
 

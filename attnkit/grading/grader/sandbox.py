@@ -4,8 +4,9 @@ Every submission is executed by :mod:`attnkit.grading.kernel.runner` inside a sa
 ``bwrap`` (bubblewrap), util-linux ``setpriv`` and ``prlimit``:
 
 * an unprivileged user with no capabilities and ``no_new_privs``: as root, the sandbox is entered
-  as root and ``setpriv`` drops to a uid/gid of its own (60000-64999, one per grading process, so
-  that one worker's process limit is not another's); otherwise a user namespace maps 65534;
+  as root and ``setpriv`` drops to a uid/gid of its own (60000-64999, one per live grading process,
+  :mod:`attnkit.grading.grader.uids`: one worker's process limit is not another's); otherwise a
+  user namespace maps 65534;
 * a new mount namespace holding only ``/usr`` (system libraries), the Python installation, the
   virtual environment, read-only, and a *filtered* attnkit package: ``attnkit/grading`` is
   replaced by an empty folder holding the runner alone, so the checks, the exercise registry
@@ -29,16 +30,21 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
+from attnkit.grading.grader.uids import SANDBOX_UID, UID_RANGE, grading_uid
+
 __all__ = ["Limits", "SandboxUnavailable", "check_available", "sandbox_command", "warm_parent_command", "start",
-           "stop", "grading_uid", "kernel_env", "UNSANDBOXED_ENV", "SANDBOX_UID", "SCRATCH"]
+           "stop", "grading_uid", "kernel_env", "unavailable_reason", "UNSANDBOXED_ENV", "SANDBOX_UID", "SCRATCH",
+           "UID_RANGE"]
 
 UNSANDBOXED_ENV = "ATTNKIT_ALLOW_UNSANDBOXED"
-SANDBOX_UID = 65534  # nobody / nogroup
 SCRATCH = "/scratch"  # where the scratch directory appears inside the sandbox
 PACKAGE = Path(__file__).resolve().parents[2]  # .../attnkit
 KERNEL_SIDE = "kernel"  # the only folder of attnkit/grading visible in the sandbox
@@ -74,9 +80,7 @@ def allowed_unsandboxed(flag: bool = False) -> bool:
 def check_available(allow_unsandboxed: bool = False) -> bool:
     """True if the sandbox works here. Otherwise raise :class:`SandboxUnavailable`, unless
     unsandboxed grading was asked for explicitly: then warn loudly on stderr and return False."""
-    if "ok" not in _CHECKED:
-        _CHECKED["ok"] = _probe()
-    problem = _CHECKED["ok"]
+    problem = unavailable_reason()
     if problem is None:
         return True
     message = (f"attnkit grading: NO SANDBOX: {problem}\n"
@@ -90,6 +94,13 @@ def check_available(allow_unsandboxed: bool = False) -> bool:
     return False
 
 
+def unavailable_reason() -> str | None:
+    """Why the sandbox cannot run here (None if it can); probed once per process."""
+    if "ok" not in _CHECKED:
+        _CHECKED["ok"] = _probe()
+    return _CHECKED["ok"]
+
+
 def _probe() -> str | None:
     """None if a trivial command runs in the sandbox, else why not."""
     if not sys.platform.startswith("linux"):
@@ -98,8 +109,6 @@ def _probe() -> str | None:
         return "bwrap (bubblewrap) is not installed"
     if shutil.which("setpriv") is None or shutil.which("prlimit") is None:
         return "setpriv/prlimit (util-linux) are missing"
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="attnkit-probe-") as scratch:
         try:
             done = subprocess.run(sandbox_command(["/bin/true"], Path(scratch), Limits()),
@@ -136,13 +145,6 @@ def _mkdirs(args: list[str], made: set[str], path: Path) -> None:
             continue
         made.add(p)
         args += ["--perms", "0755", "--dir", p]
-
-
-def grading_uid() -> int:
-    """The uid of this process's sandboxes: 65534 unless root, then one of 60000-64999 by pid, so
-    that the process limit of one grading worker's sandbox (counted per uid) is not shared with
-    another worker's."""
-    return 60000 + os.getpid() % 5000 if os.geteuid() == 0 else SANDBOX_UID
 
 
 def _layout(limits: Limits, user_ns_uid: int) -> list[str]:
@@ -263,36 +265,26 @@ def start(argv: Sequence[str], scratch: Path, limits: Limits, sandboxed: bool = 
         log.close()
 
 
-def _stat(pid: int | str) -> list[str] | None:
-    """The fields of /proc/<pid>/stat after the command name (state, ppid, ...), or None if gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
 def _descendants(pid: int) -> set[int]:
-    """The processes under ``pid`` (through /proc), at this moment."""
-    parents = {int(name): int(fields[1]) for name in os.listdir("/proc")
-               if name.isdigit() and (fields := _stat(name))}
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
+    """The processes under ``pid``, at this moment."""
+    try:
+        return {child.pid for child in psutil.Process(pid).children(recursive=True)}
+    except psutil.Error:
+        return set()
 
 
 def _alive(pid: int) -> bool:
-    fields = _stat(pid)
-    return fields is not None and fields[0] != "Z"
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def stop(process: subprocess.Popen, settle: float = 5.0) -> None:
     """Kill the sandbox's whole process group and reap it; its pid namespace dies with it, which the
     kernel does asynchronously: wait (up to ``settle`` seconds) until none of the processes that
     were under it is alive, so that nothing of one submission outlives its grading."""
-    under = _descendants(process.pid) if sys.platform.startswith("linux") else set()
+    under = _descendants(process.pid)
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

@@ -135,12 +135,26 @@ class WarmClient:
             self.failed = f"warm kernels unavailable: {exc}"
             raise WarmUnavailable(self.failed) from exc
 
+    def _connected(self) -> socket.socket:
+        """The open connection to the warm parent; OSError if there is none (closed, or never made)."""
+        if self.channel is None:
+            raise OSError("not connected to the warm parent")
+        return self.channel
+
     def _message(self, timeout: float | None) -> dict | None:
-        assert self.channel is not None
-        if not select.select([self.channel], [], [], timeout)[0]:
+        channel = self._connected()
+        if not select.select([channel], [], [], timeout)[0]:
             raise subprocess.TimeoutExpired("warm parent", timeout or 0)
-        data = self.channel.recv(1 << 16)
-        return json.loads(data) if data else None
+        data = channel.recv(1 << 16)
+        if not data:
+            return None
+        try:
+            message = json.loads(data)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            raise OSError(f"the warm parent sent something that is not a message: {data[:80]!r}")
+        return message
 
     def _probe(self) -> None:
         """A kernel that only isolates itself and exits: 0 if it runs with no capability and
@@ -178,12 +192,12 @@ class WarmClient:
 
     def _send(self, scratch: Path, limits: sandbox.Limits, pass_fds: tuple[int, int], env: dict[str, str],
               uid: int, probe: bool = False) -> WarmKernel:
-        assert self.channel is not None
+        channel = self._connected()
         job = {"scratch": str(Path(scratch).relative_to(self.spool)), "limits": asdict(limits), "uid": uid,
                "root": os.geteuid() == 0, "env": sandbox.kernel_env(env), "baseline_bytes": self.baseline_bytes,
                "probe": probe}
         with open(scratch.parent / f"{scratch.name}.log", "wb") as log:
-            socket.send_fds(self.channel, [json.dumps(job).encode()], [*pass_fds, log.fileno()])
+            socket.send_fds(channel, [json.dumps(job).encode()], [*pass_fds, log.fileno()])
         return WarmKernel(self, self.generation)
 
     def _status(self, kernel: WarmKernel, timeout: float | None) -> int:
@@ -196,7 +210,11 @@ class WarmClient:
         if message is None:  # the parent is gone
             self.close()
             return -signal.SIGKILL
-        code = int(message["status"])
+        try:
+            code = int(message["status"])
+        except (KeyError, TypeError, ValueError):
+            self.close()
+            return -signal.SIGKILL
         return 128 - code if code > 128 else code  # the zygote says "killed by N" as 128 + N
 
     def stop(self, kernel: WarmKernel, kill: bool = False) -> None:
@@ -211,9 +229,8 @@ class WarmClient:
             except subprocess.TimeoutExpired:
                 pass
         try:
-            assert self.channel is not None
-            self.channel.sendall(b"kill")
+            self._connected().sendall(b"kill")
             kernel.wait(10)
-        except (OSError, AssertionError, subprocess.TimeoutExpired):
+        except (OSError, subprocess.TimeoutExpired):
             self.close()  # the handler kills it when the connection goes
             kernel.returncode = -signal.SIGKILL

@@ -9,7 +9,8 @@ ends of that student's kernel, its log file and a job; then, in three forked gen
 
 1. a *supervisor* makes new mount, pid, ipc, network and uts namespaces: the student's own scratch
    folder is bound on ``/scratch``, the spool holding the other folders is covered by an empty
-   tmpfs, ``/tmp`` and ``/dev/shm`` are fresh; it waits and reports the kernel's exit status;
+   tmpfs, ``/tmp`` (keeping the read-only binds of a course that lives under /tmp) and
+   ``/dev/shm`` are fresh; it waits and reports the kernel's exit status;
 2. an *init*, pid 1 of the new pid namespace, mounts its ``/proc`` and waits: when it exits,
    every process the student started dies with the namespace;
 3. the *kernel* sets the resource limits, drops to the grading uid with no capabilities and
@@ -180,6 +181,21 @@ def _read_only_elsewhere(writable: tuple[str, ...]) -> None:
         _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | keep)
 
 
+def _fresh_tmp(size_mb: int) -> None:
+    """A new, empty ``/tmp`` for this kernel, with the read-only binds of the sandbox that live
+    under /tmp (the Python installation, the venv or attnkit of a course kept in /tmp) bound
+    again on top: they are held open (``O_PATH``) across the new tmpfs, then bound from there."""
+    points = sorted({line.split()[4].replace("\\040", " ") for line in open("/proc/self/mountinfo")
+                     if line.split()[4].startswith("/tmp/")}, key=len)
+    outer = [p for p in points if not any(p.startswith(q + "/") for q in points if q != p)]
+    held = [(point, os.open(point, os.O_PATH | os.O_CLOEXEC)) for point in outer]
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=1777")
+    for point, fd in held:
+        os.makedirs(point, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", point, None, MS_BIND | MS_REC)
+        os.close(fd)
+
+
 def _supervise(job: dict, fds: list[int]) -> None:
     """New namespaces and the student's own mounts, then init; exit with the kernel's status."""
     _close_fds(set(fds))
@@ -190,7 +206,7 @@ def _supervise(job: dict, fds: list[int]) -> None:
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("/spool/" + scratch, "/scratch", None, MS_BIND | MS_REC)
     _mount("tmpfs", "/spool", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0755")
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(job['limits']['tmp_mb'])}m,mode=1777")
+    _fresh_tmp(int(job["limits"]["tmp_mb"]))
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64m,mode=1777")
     _read_only_elsewhere(("/scratch", "/tmp", "/dev/shm"))
