@@ -72,7 +72,8 @@ class FakeKernel:
         elif action == "wrong_tag":
             self._write(_frame({**reply, "tag": "f" * 24}))
         elif action == "wrong_type":
-            self._write(_frame({**reply, "type": random.choice(["ran", "value", "called", "helper", 7])}))
+            wrong = [t for t in ("ran", "value", "called", "helper", 7) if t != reply.get("type")]
+            self._write(_frame({**reply, "type": random.choice(wrong)}))
         elif action == "bad_field":
             self._write(_frame({**reply, "outputs": [{"output_type": "display_data", "data": {}}], "kind": 1}))
         elif action == "garbage":
