@@ -19,7 +19,7 @@ import nbformat
 from attnkit.grading.cells import grade_id
 from attnkit.grading.content.quizzes import QUIZ_IDS
 from attnkit.grading.course.nbgrader_cli import REPO_ROOT, Result
-from attnkit.grading.course.triage import describe, folder_flags
+from attnkit.grading.course.triage import describe
 
 __all__ = ["grade_notebook", "format_result", "main"]
 
@@ -60,15 +60,10 @@ def grade_notebook(path: str | Path, workdir: str | Path | None = None, timeout:
     if what is not None:  # never opened: a FIFO would block, a link may lead anywhere
         raise ValueError(f"{path} is {what}: attnkit grade reads a regular file only (your instructor's grading "
                          f"gives such a submission the status malformed and 0 points)")
-    refused = folder_flags(path.parent)
     nb = nbformat.read(path, as_version=4)
     quiz = _quiz_id(path, nb)
     result, judged, hidden = selfjudge.grade_notebook(path, quiz, workdir, timeout, REPO_ROOT)
-    result.status, result.flags, result.hidden_tests = judged.status, judged.flags + refused, hidden
-    if refused:
-        from attnkit.grading.grader.judge import combine_status
-
-        result.status = combine_status([judged.status, "flagged"])
+    result.status, result.flags, result.hidden_tests = judged.status, judged.flags, hidden
     return result
 
 

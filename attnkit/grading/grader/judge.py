@@ -237,14 +237,3 @@ class _Judging:
                            kernel=session.kind if session is not None else "")
 
 
-def _visible(source: str) -> str:
-    """A test cell's source as released: the hidden region removed."""
-    out, hidden = [], False
-    for line in source.splitlines():
-        if "### BEGIN HIDDEN TESTS" in line:
-            hidden = True
-        elif "### END HIDDEN TESTS" in line:
-            hidden = False
-        elif not hidden:
-            out.append(line)
-    return "\n".join(out)

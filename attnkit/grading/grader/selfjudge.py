@@ -21,10 +21,10 @@ from typing import Any
 
 import nbformat
 
-from attnkit.grading.cells import is_test
+from attnkit.grading.cells import is_test, strip_hidden_tests
 from attnkit.grading.cells import meta as _meta
 from attnkit.grading.course.nbgrader_cli import REPO_ROOT
-from attnkit.grading.grader.judge import InstructorCells, JudgeResult, _visible, combine_status, judge_notebook
+from attnkit.grading.grader.judge import InstructorCells, JudgeResult, combine_status, judge_notebook
 from attnkit.grading.limits import GradingLimits
 
 __all__ = ["restore_cells", "grade_notebook", "source_notebook"]
@@ -76,7 +76,7 @@ def restore_cells(learner: nbformat.NotebookNode,
             if mine is None and grade_id and is_test(cell):
                 notes.append(f"test cell {grade_id} deleted")
             elif mine is not None and is_test(cell) \
-                    and mine.source.strip() not in (_visible(cell.source).strip(), cell.source.strip()):
+                    and mine.source.strip() not in (strip_hidden_tests(cell.source).strip(), cell.source.strip()):
                 notes.append(f"test cell {grade_id} edited")
             if meta.get("solution") and mine is None:
                 cell = nbformat.from_dict({**cell, "source": "raise NotImplementedError()"})
@@ -99,21 +99,13 @@ def score_cells(nb: nbformat.NotebookNode) -> list[tuple[str, float, float, list
     return rows
 
 
-def write_feedback(nb: nbformat.NotebookNode, path: Path) -> Path:
-    """The feedback page: hidden tests removed, errors reduced to their message."""
-    from nbconvert import HTMLExporter
+def write_feedback(nb: nbformat.NotebookNode, path: Path, scores: dict[str, float]) -> Path:
+    """The feedback page, as ``nbgrader generate_feedback`` renders it with this course's
+    preprocessors: hidden tests removed, errors reduced to their message, outputs made inert."""
+    from attnkit.grading.course.feedback import feedback_html
 
-    nb = nbformat.from_dict(nb)
-    for cell in nb.cells:  # what attnkit.grading.course.feedback.HideHiddenTests does for nbgrader
-        if is_test(cell):
-            cell.source = _visible(cell.source) + "\n# (hidden tests ran here; their messages are shown below)"
-            cell.outputs = [nbformat.from_dict({"output_type": "error", "ename": o.get("ename", "Error"),
-                                                "evalue": o.get("evalue", ""),
-                                                "traceback": [f"{o.get('ename', 'Error')}: {o.get('evalue', '')}"]})
-                            if o.get("output_type") == "error" else o for o in cell.outputs]
-    html, _ = HTMLExporter().from_notebook_node(nb)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html)
+    path.write_text(feedback_html(nb, path.stem, scores))
     return path
 
 
@@ -130,10 +122,16 @@ def grade_notebook(path: str | Path, quiz: str, workdir: str | Path | None = Non
     if notes:
         judged.notes = list(dict.fromkeys(judged.notes + ["test cells restored"] + notes))
         judged.status = combine_status(judged.notes)
+    from attnkit.grading.course.triage import folder_flags
+
+    refused = folder_flags(Path(path).parent)  # links and special files beside the notebook: never read
+    if refused:
+        judged.flags = judged.flags + refused
+        judged.status = combine_status([judged.status, "flagged"])
     cells = [GradedCell(g, s, p, m) for g, s, p, m in score_cells(judged.nb)]
     folder = Path(workdir or tempfile.mkdtemp(prefix=f"attnkit-grade-{quiz}-"))
     html = folder / "feedback" / f"{quiz}.html"
     if feedback:
-        write_feedback(judged.nb, html)
+        write_feedback(judged.nb, html, {c.grade_id: c.score for c in cells})
     result = Result("learner", quiz, sum(c.score for c in cells), sum(c.max_score for c in cells), cells, html)
     return result, judged, hidden
