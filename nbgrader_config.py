@@ -39,6 +39,7 @@ c.OverwriteCells.add_missing_cells = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "attnkit.grading.course.feedback.HideHiddenTests",
+    "attnkit.grading.course.revisit.RevisitSections",  # issue 21: the lesson sections to revisit per miss
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
@@ -65,6 +66,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
     "attnkit.grading.course.autograde.RecordStatus",
+    # issue 21: the misconception recognised per test cell, in the gradebook's database (`attnkit report`)
+    "attnkit.grading.course.misconceptions.RecordMisconceptions",
 ]
 # notebooks saved under another name are graded as <quiz>.ipynb (status renamed); a file that is
 # not a notebook gets 0 and the status malformed (nbgrader still logs that it cannot read it)

@@ -332,6 +332,13 @@ answer_softmax_axis = Anything("a")
 '''), ("test_answer_softmax_axis",), "graded"),
     Entry("removes_profiler", "switches the grader's profiler off, then delegates", _set(
         "scaled_dot_product_attention", SDPA_NO_PROFILER), (), "flagged", ["profiler"]),
+    Entry("forges_misconception", "raises a CheckFailed of its own naming a misconception (HTML in the report)",
+          _set("softmax", '''
+class CheckFailed(AssertionError):
+    misconception = "<script>alert('report')</script>"
+def softmax(x, axis=-1):
+    raise CheckFailed("softmax: all correct", "softmax_builtin")
+'''), ("test_softmax",), "graded"),
 ]
 
 

@@ -83,7 +83,8 @@ class JudgeInSandbox(NbGraderPreprocessor):
         result = judge_notebook(nb, cell_timeout=timeout, limits=limits, allow_unsandboxed=self.allow_unsandboxed)
         notes = result.notes + (["test cells restored"] if triage else [])
         resources.setdefault("attnkit", {}).update(
-            status=combine_status(notes), notes=notes + triage, flags=result.flags)
+            status=combine_status(notes), notes=notes + triage, flags=result.flags,
+            misconceptions=result.misconceptions)
         result.nb.metadata.pop("attnkit", None)
         return result.nb, resources
 

@@ -70,6 +70,8 @@ class JudgeResult:
     notes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # failing test cells (grade_id) -> the misconception the check recognised, or "unrecognised"
+    misconceptions: dict[str, str | None] = field(default_factory=dict)
 
 
 # the kernel session ----------------------------------------------------------------------------
@@ -517,6 +519,7 @@ def judge_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60, limit
     trusted: dict[str, Any] = {"__name__": "__grader__", "__builtins__": builtins}
     undo = _patched_checks()
     status_from_cells: list[str] = []
+    misconceptions: dict[str, str | None] = {}
     try:
         session.send({"cells": job, "cell_timeout": cell_timeout})
         for position, (index, cell) in enumerate(code_cells):
@@ -557,6 +560,8 @@ def judge_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60, limit
                 cell.outputs = [_error_output(RuntimeError(f"the notebook stopped during this test: {exc}"))]
             except BaseException as exc:  # the check's verdict
                 cell.outputs = [_error_output(exc)]
+                misconceptions[_nbgrader(cell).get("grade_id", str(index))] = \
+                    getattr(exc, "misconception", None) or "unrecognised"
             if printed.getvalue():
                 cell.outputs.insert(0, nbformat.v4.new_output("stream", name="stdout", text=printed.getvalue()))
             if not session.gone:
@@ -589,7 +594,7 @@ def judge_notebook(nb: nbformat.NotebookNode, *, cell_timeout: float = 60, limit
     if flags:
         notes.append("flagged")
     status = next((s for s in STATUSES if s in notes), "graded")
-    return JudgeResult(nb, status, list(dict.fromkeys(notes)), flags, time.perf_counter() - start)
+    return JudgeResult(nb, status, list(dict.fromkeys(notes)), flags, time.perf_counter() - start, misconceptions)
 
 
 def combine_status(*lists: list[str]) -> str:
