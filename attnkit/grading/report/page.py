@@ -105,18 +105,23 @@ def _items_section(report: QuizReport) -> str:
 
 
 def _misconceptions_section(report: QuizReport) -> str:
-    rows = []
+    parts = []
     for item in report.items:
-        for misconception, count in sorted(item.wrong.items(), key=lambda kv: (-kv[1], kv[0])):
-            rows.append([f"<code>{_e(item.item)}</code>", f"<code>{_e(misconception)}</code>",
-                         _e(report.messages.get(misconception, "")), _e(count), _e(_pct(report.share(count))),
-                         _e("; ".join(item.sections) or "not in the teaching map")])
-    table = _table(f"{report.quiz}: every mistake seen, per item", ["item", "misconception", "what it means",
-                   "students", "share of the class", "revisit"], rows, numeric={3, 4}) if rows else \
-        "<p>No mistakes: every submission earned every point.</p>"
+        if not item.wrong:
+            continue
+        wrong = sum(item.wrong.values())
+        rows = [[f"<code>{_e(misconception)}</code>", _e(report.messages.get(misconception, "")), _e(count),
+                 _e(_pct(report.share(count)))]
+                for misconception, count in sorted(item.wrong.items(), key=lambda kv: (-kv[1], kv[0]))]
+        parts.append(f"<h3><code>{_e(item.item)}</code>: {wrong} of {len(report.submissions)} wrong</h3>"
+                     f"<p>Revisit: {_e('; '.join(item.sections) or 'no section in the teaching map')}.</p>"
+                     + _table(f"{report.quiz}, {item.item} ({item.cell}): the mistakes seen",
+                              ["misconception", "what it means", "students", "share of the class"], rows,
+                              numeric={2, 3}))
+    body = "".join(parts) or "<p>No mistakes: every submission earned every point.</p>"
     return (f'<section aria-labelledby="mis-{_e(report.quiz)}"><h2 id="mis-{_e(report.quiz)}">What the class got '
             f"wrong</h2>" + _figure(misconceptions_chart(report), "The most common mistakes, by students.")
-            + table + "</section>")
+            + body + "</section>")
 
 
 def _scores_section(report: QuizReport) -> str:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from attnkit.grading.content.engine import NOT_ANSWERED
 from attnkit.grading.course.misconceptions import UNRECOGNISED
 from attnkit.grading.report.collect import NOT_RECORDED, QuizReport
 
 __all__ = ["Plot", "score_histogram", "items_chart", "misconceptions_chart", "score_bins"]
 
-RIGHT, RECOGNISED, OTHER = "#1b7837", "#b2182b", "#6b6b6b"  # dark enough for text on white (WCAG AA)
+RIGHT, RECOGNISED, BLANK, OTHER = "#1b7837", "#b2182b", "#2c5d8f", "#595959"  # 4.5:1 with white text
 
 
 @dataclass(frozen=True)
@@ -69,30 +70,33 @@ def score_histogram(report: QuizReport) -> Plot:
 
 
 def items_chart(report: QuizReport) -> Plot:
-    """Per quiz item: right, a recognised misconception, or wrong in another way (stacked, hatched)."""
+    """Per quiz item: right, a recognised misconception, not answered, or wrong in another way
+    (stacked bars, each kind with its own colour *and* hatching, counts written on the bars)."""
     names = [item.item for item in report.items]
-    right = [item.right for item in report.items]
-    other = [sum(n for m, n in item.wrong.items() if m in (UNRECOGNISED, NOT_RECORDED)) for item in report.items]
-    known = [sum(item.wrong.values()) - o for item, o in zip(report.items, other)]
-    fig = Figure(figsize=(8, 0.5 * len(names) + 1.6), dpi=100)
+    other = (UNRECOGNISED, NOT_RECORDED)
+    kinds = [("right", RIGHT, "", [item.right for item in report.items]),
+             ("a recognised misconception", RECOGNISED, "//",
+              [sum(n for m, n in item.wrong.items() if m not in (*other, NOT_ANSWERED)) for item in report.items]),
+             ("not answered", BLANK, "..", [item.wrong[NOT_ANSWERED] for item in report.items]),
+             ("wrong otherwise (unrecognised, no record)", OTHER, "xx",
+              [sum(item.wrong[m] for m in other) for item in report.items])]
+    fig = Figure(figsize=(8, 0.5 * len(names) + 1.8), dpi=100)
     ax = fig.add_subplot()
     ys = list(range(len(names)))[::-1]
     left = [0] * len(names)
-    for values, label, colour, hatch in ((right, "right", RIGHT, ""),
-                                         (known, "a recognised misconception", RECOGNISED, "//"),
-                                         (other, "wrong otherwise (unrecognised, no record)", OTHER, "..")):
+    for label, colour, hatch, values in kinds:
         bars = ax.barh(ys, values, left=left, color=colour, hatch=hatch, edgecolor="white", label=label)
         ax.bar_label(bars, labels=[str(v) if v else "" for v in values], label_type="center", color="white",
-                     fontweight="bold")
+                     fontweight="bold", bbox={"boxstyle": "round,pad=0.15", "facecolor": colour, "edgecolor": "none"})
         left = [a + b for a, b in zip(left, values)]
     ax.set_yticks(ys, names)
     ax.set_xlabel("students")
     ax.set_title(f"{report.quiz}: each item across the class")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.6 / max(1, len(names))), ncol=3, fontsize=8,
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2 - 0.6 / max(1, len(names))), ncol=2, fontsize=8,
               frameon=False)
     fig.tight_layout()
-    parts = [f"{n}: {r} right, {k} with a recognised misconception, {o} wrong otherwise"
-             for n, r, k, o in zip(names, right, known, other)]
+    parts = [f"{name}: " + ", ".join(f"{values[i]} {label}" for label, _, _, values in kinds)
+             for i, name in enumerate(names)]
     alt = (f"Stacked bar chart of the {len(names)} items of {report.quiz} across {len(report.submissions)} "
            "students. " + "; ".join(parts) + ".")
     return Plot(_png(fig), alt)
