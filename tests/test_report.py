@@ -10,6 +10,7 @@ through nbgrader once; tests/test_report_browser.py opens the page in Chromium.
 from __future__ import annotations
 
 import csv
+import html
 import html.parser
 import io
 import re
@@ -24,9 +25,10 @@ from attnkit.grading.content import teaching_map
 from attnkit.grading.content.bugs import BUGS, bugs_for
 from attnkit.grading.content.engine import NOT_ANSWERED, CheckFailed, check
 from attnkit.grading.content.questions import answer_id, check_choice, check_number
+from attnkit.grading.content.teaching_map import revisit_line
 from attnkit.grading.course import synthetic
 from attnkit.grading.course.misconceptions import UNRECOGNISED, read_records
-from attnkit.grading.course.revisit import RevisitSections, revisit_line
+from attnkit.grading.course.revisit import RevisitSections
 from attnkit.grading.report import command
 from attnkit.grading.report.collect import collect
 from attnkit.grading.report.export import write_csv
@@ -285,3 +287,23 @@ def test_a_learner_cannot_name_its_own_misconception():
     case = Case("a forged reply", [1.0, 2.0])
     output = {"error": "softmax: all correct", "misconception": "<script>alert(1)</script>"}
     assert diagnose(exercise("softmax"), case, output) == ("softmax: all correct", None)
+
+
+def test_attnkit_grade_shows_the_sections_to_revisit(tmp_path):
+    """The self-graded learner reads the same lines: in the terminal and in the feedback page."""
+    from attnkit.grading.course.nbgrader_cli import GradedCell, Result
+    from attnkit.grading.course.selfgrade import format_result
+    from attnkit.grading.grader.selfjudge import write_feedback
+
+    missed, passed = revisit_line(QUIZ, "test_softmax"), revisit_line(QUIZ, "test_answer_softmax_axis")
+    result = Result("learner", QUIZ, 1, 3, [GradedCell("test_softmax", 0, 2, ["CheckFailed: softmax: ..."]),
+                                            GradedCell("test_answer_softmax_axis", 1, 1, [])], tmp_path / "f.html")
+    text = format_result(result)
+    assert missed in text and passed not in text
+    sol = nbformat.read(ROOT / "solutions" / QUIZ / f"{QUIZ}.ipynb", as_version=4)
+    for cell in sol.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_softmax":
+            cell.outputs = [nbformat.v4.new_output("error", ename="CheckFailed", evalue="softmax: ...", traceback=[])]
+    page = write_feedback(sol, tmp_path / "feedback.html", QUIZ).read_text()
+    assert page.count(html.escape(missed)) == 1 and html.escape(passed) not in page
+    assert "BEGIN HIDDEN TESTS" not in page and "seed=41" not in page

@@ -20,10 +20,10 @@ from attnkit.grading.content.answers import answer_key
 from attnkit.grading.content.bugs import BUGS
 from attnkit.grading.content.engine import NOT_ANSWERED
 from attnkit.grading.content.questions import answer_id
+from attnkit.grading.content.teaching_map import revisit_line
 from attnkit.grading.course.demo import run_class
 from attnkit.grading.course.misconceptions import read_records
 from attnkit.grading.course.nbgrader_cli import make_course
-from attnkit.grading.course.revisit import revisit_line
 from attnkit.grading.report import command
 
 pytestmark = pytest.mark.nbgrader

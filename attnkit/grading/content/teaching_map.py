@@ -17,11 +17,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["MAP", "Row", "rows", "sections", "item_of_cell", "SECTION"]
+__all__ = ["MAP", "Row", "rows", "sections", "item_of_cell", "revisit_line", "SECTION", "REVISIT"]
 
 MAP = Path(__file__).resolve().parents[3] / "docs" / "teaching_map.md"
 ROW = re.compile(r"^\|\s*(?P<quiz>q\d+_\w+)\s*\|\s*`(?P<item>[\w.]+)`\s*\|\s*(?P<sections>[^|]+?)\s*\|", re.M)
 SECTION = re.compile(r"^lesson (?P<lesson>\d+), §(?P<number>\d+) (?P<heading>.+)$")
+REVISIT = "Revisit: "
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,10 @@ def item_of_cell(quiz: str, grade_id: str) -> str:
         if question.variable == name:
             return question.id
     return name if any(e.name == name for e in exercises(quiz)) else grade_id
+
+
+def revisit_line(quiz: str, grade_id: str) -> str | None:
+    """What a learner who missed a test cell reads under it in the feedback page:
+    ``"Revisit: lesson N, §M <heading>; ..."`` (``None``: the map has no row for its item)."""
+    found = sections(quiz, item_of_cell(quiz, grade_id))
+    return REVISIT + "; ".join(found) if found else None

@@ -6,7 +6,8 @@ autograder test cell that did not earn its points it adds one line of output::
 
     Revisit: lesson 4, §1 One query, three keys, three values; lesson 4, §4 Build it yourself
 
-read from the teaching map (:mod:`attnkit.grading.content.teaching_map`). The line holds lesson
+read from the teaching map (:func:`attnkit.grading.content.teaching_map.revisit_line`; ``attnkit
+grade`` writes the same lines into the learner's own feedback page). The line holds lesson
 headings only: nothing of the hidden tests, the answer key or another submission.
 """
 from __future__ import annotations
@@ -17,17 +18,9 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from attnkit.grading.content import teaching_map
+from attnkit.grading.content.teaching_map import revisit_line
 
 __all__ = ["RevisitSections", "revisit_line", "missed"]
-
-PREFIX = "Revisit: "
-
-
-def revisit_line(quiz: str, grade_id: str) -> str | None:
-    """``"Revisit: lesson N, §M <heading>; ..."`` for a test cell of ``quiz`` (``None``: no row in the map)."""
-    found = teaching_map.sections(quiz, teaching_map.item_of_cell(quiz, grade_id))
-    return PREFIX + "; ".join(found) if found else None
 
 
 def missed(cell: NotebookNode) -> bool:

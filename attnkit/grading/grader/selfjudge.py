@@ -97,9 +97,12 @@ def score_cells(nb: nbformat.NotebookNode) -> list[tuple[str, float, float, list
     return rows
 
 
-def write_feedback(nb: nbformat.NotebookNode, path: Path) -> Path:
-    """The feedback page: hidden tests removed, errors reduced to their message."""
+def write_feedback(nb: nbformat.NotebookNode, path: Path, quiz: str = "") -> Path:
+    """The feedback page: hidden tests removed, errors reduced to their message, the lesson
+    sections to revisit under each miss (``quiz``: where to look them up)."""
     from nbconvert import HTMLExporter
+
+    from attnkit.grading.content.teaching_map import revisit_line
 
     nb = nbformat.from_dict(nb)
     for cell in nb.cells:  # what attnkit.grading.course.feedback.HideHiddenTests does for nbgrader
@@ -110,6 +113,9 @@ def write_feedback(nb: nbformat.NotebookNode, path: Path) -> Path:
                                                 "evalue": o.get("evalue", ""),
                                                 "traceback": [f"{o.get('ename', 'Error')}: {o.get('evalue', '')}"]})
                             if o.get("output_type") == "error" else o for o in cell.outputs]
+            line = revisit_line(quiz, meta.get("grade_id", "")) if quiz else None
+            if line and any(o.get("output_type") == "error" for o in cell.outputs):
+                cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=line + "\n"))
     html, _ = HTMLExporter().from_notebook_node(nb)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html)
@@ -134,6 +140,6 @@ def grade_notebook(path: str | Path, quiz: str, workdir: str | Path | None = Non
     folder = Path(workdir or tempfile.mkdtemp(prefix=f"attnkit-grade-{quiz}-"))
     html = folder / "feedback" / f"{quiz}.html"
     if feedback:
-        write_feedback(judged.nb, html)
+        write_feedback(judged.nb, html, quiz)
     result = Result("learner", quiz, sum(c.score for c in cells), sum(c.max_score for c in cells), cells, html)
     return result, judged, hidden

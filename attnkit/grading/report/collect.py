@@ -24,8 +24,8 @@ from attnkit.grading.content import teaching_map
 from attnkit.grading.content.engine import NOT_ANSWERED
 from attnkit.grading.course.misconceptions import UNRECOGNISED, CellRecord, read_records
 
-__all__ = ["Submission", "Item", "QuizReport", "collect", "summarise", "parse_status", "NOT_RECORDED",
-           "STATUS_PREFIX"]
+__all__ = ["Submission", "Item", "QuizReport", "collect", "summarise", "parse_status", "percent", "label",
+           "NOT_RECORDED", "STATUS_PREFIX"]
 
 NOT_RECORDED = "not_recorded"  # a wrong cell without a record: not run (malformed), or graded before records
 STATUS_PREFIX = "attnkit grading status: "
@@ -197,6 +197,17 @@ def meanings(course: Path, quiz: str, items: list[Item]) -> dict[str, str]:
         except Exception:  # the instructor's notebook is not runnable here: the ids alone are shown
             pass
     return {k: v for k, v in out.items() if k in seen}
+
+
+def percent(share: float) -> str:
+    """A share of the class as the report writes it: ``53%``, ``0.5%`` (one decimal under 10%)."""
+    return f"{share:.0%}" if share >= 0.1 or share == 0 else f"{share:.1%}"
+
+
+def label(item: str, misconception: str) -> str:
+    """``item: misconception`` for a plot, a typical wrong answer as ``q4_scale_divisor: answered 1``."""
+    answer = misconception.removeprefix(item + "=")
+    return f"{item}: answered {answer}" if answer != misconception else f"{item}: {misconception}"
 
 
 def summarise(report: QuizReport) -> dict[str, float]:

@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from attnkit.grading.report.collect import QuizReport, summarise
+from attnkit.grading.report.collect import QuizReport, percent, summarise
 from attnkit.grading.report.plots import score_bins
 
 __all__ = ["FIELDS", "csv_rows", "write_csv", "text_summary"]
@@ -60,9 +60,9 @@ def text_summary(report: QuizReport, top: int = 3) -> str:
     lines = [f"{report.quiz}: {stats['submissions']} submissions, mean {stats['mean']:.2f} / {report.max_score:g}, "
              f"median {stats['median']:g}"]
     for item in report.items:
-        lines.append(f"  {item.item:32} {item.right:5} right ({report.share(item.right):.0%})")
+        lines.append(f"  {item.item:32} {item.right:5} right ({percent(report.share(item.right))})")
         for misconception, count in item.wrong.most_common(top):
-            lines.append(f"      {count:5} ({report.share(count):4.0%})  {misconception}")
+            lines.append(f"      {count:5} ({percent(report.share(count)):>5})  {misconception}")
         if item.wrong and item.sections:
             lines.append(f"      revisit: {'; '.join(item.sections)}")
     statuses = ", ".join(f"{s} {n}" for s, n in report.statuses.most_common())

@@ -22,7 +22,7 @@ import urllib.parse
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from attnkit.grading.report.collect import QuizReport, summarise
+from attnkit.grading.report.collect import QuizReport, percent, summarise
 from attnkit.grading.report.plots import Plot, items_chart, misconceptions_chart, score_bins, score_histogram
 
 __all__ = ["render", "feedback_href", "CSP"]
@@ -84,23 +84,20 @@ def _figure(plot: Plot | None, caption: str) -> str:
             f"<figcaption>{_e(caption)}</figcaption></figure>")
 
 
-def _pct(share: float) -> str:
-    return f"{share:.0%}"
-
-
 def _items_section(report: QuizReport) -> str:
     rows = []
     for item in report.items:
         top = item.wrong.most_common(1)
         rows.append([f"<code>{_e(item.item)}</code>", f"<code>{_e(item.cell)}</code>", _e(f"{item.points:g}"),
-                     _e(item.right), _e(_pct(report.share(item.right))),
+                     _e(item.right), _e(percent(report.share(item.right))),
                      (f"<code>{_e(top[0][0])}</code> ({_e(top[0][1])})" if top else "none"),
                      _e("; ".join(item.sections) or "not in the teaching map")])
     table = _table(f"{report.quiz}: each quiz item across the class",
                    ["item", "test cell", "points", "right", "share right", "most common mistake (students)",
                     "lesson sections that teach it"], rows, numeric={2, 3, 4})
     return (f'<section aria-labelledby="items-{_e(report.quiz)}"><h2 id="items-{_e(report.quiz)}">Quiz items</h2>'
-            + _figure(items_chart(report), "Each item: right, a recognised misconception, or wrong otherwise.")
+            + _figure(items_chart(report), "Each item: right, a recognised misconception, not answered, or "
+                                           "wrong otherwise.")
             + table + "</section>")
 
 
@@ -111,7 +108,7 @@ def _misconceptions_section(report: QuizReport) -> str:
             continue
         wrong = sum(item.wrong.values())
         rows = [[f"<code>{_e(misconception)}</code>", _e(report.messages.get(misconception, "")), _e(count),
-                 _e(_pct(report.share(count)))]
+                 _e(percent(report.share(count)))]
                 for misconception, count in sorted(item.wrong.items(), key=lambda kv: (-kv[1], kv[0]))]
         parts.append(f"<h3><code>{_e(item.item)}</code>: {wrong} of {len(report.submissions)} wrong</h3>"
                      f"<p>Revisit: {_e('; '.join(item.sections) or 'no section in the teaching map')}.</p>"
@@ -131,8 +128,8 @@ def _scores_section(report: QuizReport) -> str:
             f"<p>Mean {stats['mean']:.2f}, median {stats['median']:g}, lowest {stats['min']:g}, highest "
             f"{stats['max']:g}, out of {report.max_score:g} points.</p>"
             + _figure(score_histogram(report), "Total scores of the class.")
-            + _table(f"{report.quiz}: students per score (a bin includes its lower end)", ["score", "students"],
-                     rows, numeric={1}) + "</section>")
+            + _table(f"{report.quiz}: students per score (a bin holds its lower end; the last, full marks too)",
+                     ["score", "students"], rows, numeric={1}) + "</section>")
 
 
 def _student_cell(report_dir: Path, course: Path, student: str, quiz: str) -> str:
@@ -143,7 +140,7 @@ def _student_cell(report_dir: Path, course: Path, student: str, quiz: str) -> st
 
 def _statuses_section(report: QuizReport, report_dir: Path, course: Path) -> str:
     counts = _table(f"{report.quiz}: submissions per status", ["status", "submissions", "share"],
-                    [[_e(s), _e(n), _e(_pct(report.share(n)))] for s, n in report.statuses.most_common()],
+                    [[_e(s), _e(n), _e(percent(report.share(n)))] for s, n in report.statuses.most_common()],
                     numeric={1, 2})
     review = [s for s in report.submissions if s.status != "graded"]
     rows = [[_student_cell(report_dir, course, s.student, report.quiz), _e(s.status),

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from attnkit.grading.content.engine import NOT_ANSWERED
 from attnkit.grading.course.misconceptions import UNRECOGNISED
-from attnkit.grading.report.collect import NOT_RECORDED, QuizReport
+from attnkit.grading.report.collect import NOT_RECORDED, QuizReport, label, percent
 
 __all__ = ["Plot", "score_histogram", "items_chart", "misconceptions_chart", "score_bins"]
 
@@ -84,8 +84,8 @@ def items_chart(report: QuizReport) -> Plot:
     ax = fig.add_subplot()
     ys = list(range(len(names)))[::-1]
     left = [0] * len(names)
-    for label, colour, hatch, values in kinds:
-        bars = ax.barh(ys, values, left=left, color=colour, hatch=hatch, edgecolor="white", label=label)
+    for kind, colour, hatch, values in kinds:
+        bars = ax.barh(ys, values, left=left, color=colour, hatch=hatch, edgecolor="white", label=kind)
         ax.bar_label(bars, labels=[str(v) if v else "" for v in values], label_type="center", color="white",
                      fontweight="bold", bbox={"boxstyle": "round,pad=0.15", "facecolor": colour, "edgecolor": "none"})
         left = [a + b for a, b in zip(left, values)]
@@ -95,7 +95,7 @@ def items_chart(report: QuizReport) -> Plot:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2 - 0.6 / max(1, len(names))), ncol=2, fontsize=8,
               frameon=False)
     fig.tight_layout()
-    parts = [f"{name}: " + ", ".join(f"{values[i]} {label}" for label, _, _, values in kinds)
+    parts = [f"{name}: " + ", ".join(f"{values[i]} {kind}" for kind, _, _, values in kinds)
              for i, name in enumerate(names)]
     alt = (f"Stacked bar chart of the {len(names)} items of {report.quiz} across {len(report.submissions)} "
            "students. " + "; ".join(parts) + ".")
@@ -104,7 +104,7 @@ def items_chart(report: QuizReport) -> Plot:
 
 def misconceptions_chart(report: QuizReport, top: int = 12) -> Plot | None:
     """The most common misconceptions of the quiz, by students (``None`` when there is none)."""
-    counts = sorted(((n, f"{item.item}: {m}") for item in report.items for m, n in item.wrong.items()
+    counts = sorted(((n, label(item.item, m)) for item in report.items for m, n in item.wrong.items()
                      if m != NOT_RECORDED), key=lambda x: (-x[0], x[1]))[:top]
     if not counts:
         return None
@@ -112,13 +112,13 @@ def misconceptions_chart(report: QuizReport, top: int = 12) -> Plot | None:
     ax = fig.add_subplot()
     ys = list(range(len(counts)))[::-1]
     bars = ax.barh(ys, [n for n, _ in counts], color=RECOGNISED, edgecolor="black")
-    ax.bar_label(bars, labels=[f"{n} ({report.share(n):.0%})" for n, _ in counts], padding=3)
-    ax.set_yticks(ys, [label for _, label in counts], fontsize=8)
+    ax.bar_label(bars, labels=[f"{n} ({percent(report.share(n))})" for n, _ in counts], padding=3)
+    ax.set_yticks(ys, [name for _, name in counts], fontsize=8)
     ax.set_xlabel("students")
     ax.set_title(f"{report.quiz}: the most common mistakes")
     ax.margins(x=0.2)
     fig.tight_layout()
     alt = (f"Bar chart of the {len(counts)} most common mistakes in {report.quiz}, as item: misconception, "
            f"students and share of the {len(report.submissions)} submissions: "
-           + "; ".join(f"{label}: {n} ({report.share(n):.0%})" for n, label in counts) + ".")
+           + "; ".join(f"{name}: {n} ({percent(report.share(n))})" for n, name in counts) + ".")
     return Plot(_png(fig), alt)
