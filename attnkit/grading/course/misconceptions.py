@@ -53,7 +53,6 @@ TABLE = Table(
     Column("misconception", String(256), nullable=True),
     Column("recorded_at", DateTime, nullable=False),
 )
-_READY: set[str] = set()  # database URLs whose table this process has seen
 
 
 @dataclass(frozen=True)
@@ -74,16 +73,12 @@ def outcome(score: float, max_score: float, recognised: str | None) -> str | Non
 
 
 def ensure_table(bind: Any) -> None:
-    """Create the table where it is missing (``bind``: an SQLAlchemy engine). Two graders creating
-    it at once are fine: the loser finds it made."""
-    key = str(bind.url)
-    if key in _READY:
-        return
+    """Create the table where it is missing (``bind``: an SQLAlchemy engine; one cheap look-up when
+    it exists). Two graders creating it at once are fine: the loser finds it made."""
     try:
         _METADATA.create_all(bind, checkfirst=True)
     except SQLAlchemyError:
         _METADATA.create_all(bind, checkfirst=True)  # made by another grader in between
-    _READY.add(key)
 
 
 def write_records(session: Any, assignment: str, notebook: str, student: str, cells: Iterable[CellRecord]) -> None:
