@@ -38,11 +38,12 @@ c.OverwriteCells.add_missing_cells = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "attnkit.grading.course.feedback.HideHiddenTests",
+    "attnkit.grading.course.revisit.RevisitSections",  # the lesson sections to revisit under each miss
     "attnkit.grading.course.feedback.SafeOutputs",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
-# Trap 7 (issue 17): nothing a submission wrote runs in a browser. The feedback pages and formgrader
+# Trap 7: nothing a submission wrote runs in a browser. The feedback pages and formgrader
 # render the autograded notebook: its kernel outputs are kept to plain text and raster images
 # (SafeOutputs, in autograde and in feedback), its Markdown is rendered by safe_markdown2html (raw
 # HTML as text; no script, event handler, javascript: link or remote image; nbgrader's templates
@@ -85,6 +86,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
     "attnkit.grading.course.autograde.RecordStatus",
+    # the misconception recognised per test cell, in the gradebook's database (`attnkit report`)
+    "attnkit.grading.course.misconceptions.RecordMisconceptions",
 ]
 # notebooks saved under another name are graded as <quiz>.ipynb (status renamed); links and special
 # files in the folder are flagged and never copied; a file that is not a notebook (or is a link)

@@ -4,6 +4,7 @@
     attnkit grade-class q4_qkv_math --workers 2           # instructor: grade submitted/ in parallel
     attnkit bundle [--out dist/attnkit-course.tar.gz]     # instructor: what a class receives
     attnkit demo-class [--quiz q4_qkv_math ...]           # a synthetic class, graded end to end
+    attnkit report q4_qkv_math [--csv]                    # instructor: what the class got wrong (--all)
     attnkit bugs                                          # the catalogue of typical bugs
 """
 from __future__ import annotations
@@ -42,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiz", nargs="+", default=["q4_qkv_math"], choices=[*QUIZ_IDS, "all"],
                       help="quizzes to grade (default: q4_qkv_math; 'all' for every quiz)")
     demo.add_argument("--workdir", help="course directory to build (default: a new temporary folder)")
+    report = sub.add_parser("report", help="instructor: what the class got wrong, per quiz item, with the lesson "
+                                           "sections to revisit (a self-contained HTML page and a summary)")
+    report.add_argument("quiz", nargs="?", choices=QUIZ_IDS, help="the quiz (or --all)")
+    report.add_argument("--all", action="store_true", help="every quiz with submissions, and an index page")
+    report.add_argument("--course", default=".", help="nbgrader course directory (default: the current one)")
+    report.add_argument("--out", help="folder for the pages (default: <course>/reports)")
+    report.add_argument("--csv", action="store_true", help="also write the numbers as <quiz>.csv")
     sub.add_parser("bugs", help="list the catalogue of typical bugs and their feedback")
     return parser
 
@@ -73,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         quizzes = list(QUIZ_IDS) if "all" in args.quiz else args.quiz
         return demo.main(quizzes, args.workdir)
+    if args.command == "report":
+        from attnkit.grading.report import command
+
+        return command.main(args.quiz, args.course, args.all, args.out, args.csv)
     from attnkit.grading.content import bugs
 
     return bugs.main([])

@@ -226,3 +226,29 @@ def test_statuses_sit_beside_the_export_and_in_the_gradebook(corpus) -> None:
             comments = sorted(notebook.comments, key=lambda c: c.name)
             if comments:
                 assert f"attnkit grading status: {entry.status}" in (comments[0].auto_comment or "")
+
+
+def test_the_report_of_the_attacks(corpus, tmp_path) -> None:
+    """Issue 21 on the attacks: every status counted, every flag shown as text, the malformed file
+    without a record, and a learner's own `CheckFailed` naming a misconception counted as unrecognised."""
+    from collections import Counter
+
+    from attnkit.grading.report import command
+
+    reports, paths = command.build(corpus["courses"]["class"], [QUIZ], tmp_path)
+    report = reports[0]
+    assert report.statuses == Counter(e.status for e in ENTRIES)
+    cells = [grade_id for grade_id, _ in corpus["points"]]
+
+    def lost(entry) -> set[str]:
+        if isinstance(entry.failed, tuple):
+            return set(entry.failed)
+        return set(cells if entry.failed == "all" else cells[cells.index(entry.failed.removeprefix("from:")):])
+
+    for item in report.items:
+        assert sum(item.wrong.values()) == sum(item.cell in lost(e) for e in ENTRIES), item.cell
+    by_student = {s.student: s for s in report.submissions}
+    assert by_student["forges_misconception"].cells["test_softmax"].misconception == "unrecognised"
+    assert by_student["malformed"].cells["test_softmax"].misconception == "not_recorded"
+    page = paths[0].read_text()
+    assert "<script>" not in page and "alert('report')" not in page

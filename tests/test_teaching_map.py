@@ -8,17 +8,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from attnkit.grading.content import teaching_map
 from attnkit.grading.content.catalogue import exercises, questions
 from attnkit.grading.content.quizzes import QUIZ_IDS
+from attnkit.grading.content.teaching_map import SECTION
 
 ROOT = Path(__file__).resolve().parents[1]
-MAP = ROOT / "docs" / "teaching_map.md"
-ROW = re.compile(r"^\|\s*(?P<quiz>q\d+_\w+)\s*\|\s*`(?P<item>[\w.]+)`\s*\|\s*(?P<sections>[^|]+?)\s*\|", re.M)
-SECTION = re.compile(r"^lesson (?P<lesson>\d+), §(?P<number>\d+) (?P<heading>.+)$")
 
 
-def rows() -> list[tuple[str, str, str]]:
-    return [(m["quiz"], m["item"], m["sections"]) for m in ROW.finditer(MAP.read_text())]
+def rows() -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(r.quiz, r.item, r.sections) for r in teaching_map.rows(ROOT / "docs" / "teaching_map.md")]
 
 
 @functools.cache
@@ -58,8 +57,8 @@ def test_every_row_names_a_declared_item():
 def test_every_section_exists():
     problems = []
     for quiz, item, sections in rows():
-        for section in sections.split("; "):
-            m = SECTION.match(section.strip())
+        for section in sections:
+            m = SECTION.match(section)
             if m is None:
                 problems.append(f"{quiz} {item}: {section!r} is not 'lesson N, §M <heading>'")
             elif f"{m['number']} {m['heading']}" not in headings(int(m["lesson"])):

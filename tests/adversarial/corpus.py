@@ -450,9 +450,16 @@ answer_softmax_axis = Anything("a")
           "graded"),
     Entry("profiler_toggle", "from sys import setprofile: off through map, delegate, back on",
           _set("scaled_dot_product_attention", PROFILER_TOGGLE), (), "flagged", ["profiler"]),
+    Entry("forges_misconception", "raises a CheckFailed of its own naming a misconception (HTML in the report)",
+          _set("softmax", '''
+class CheckFailed(AssertionError):
+    misconception = "<script>alert('report')</script>"
+def softmax(x, axis=-1):
+    raise CheckFailed("softmax: all correct", "softmax_builtin")
+'''), ("test_softmax",), "graded"),
 ]
 
-from .corpus_surfaces import ENTRIES as _SURFACES  # noqa: E402  (issue 17: pages and submission folders)
+from .corpus_surfaces import ENTRIES as _SURFACES  # noqa: E402  (pages and submission folders)
 
 ENTRIES += _SURFACES
 

@@ -41,8 +41,11 @@ from attnkit.grading.kernel.quiet import quiet
 if TYPE_CHECKING:
     from attnkit.grading.content.catalogue import Exercise
 
-__all__ = ["Case", "CheckFailed", "quiet", "forbid", "isolate", "plain", "produce", "judge", "check", "same",
-           "fail"]
+__all__ = ["Case", "CheckFailed", "quiet", "forbid", "isolate", "plain", "produce", "judge", "diagnose", "check",
+           "same", "fail", "NOT_ANSWERED"]
+
+# the misconception id of an exercise or answer left as handed out (raises NotImplementedError, ``...``)
+NOT_ANSWERED = "not_answered"
 
 
 _INHERITED = object()  # marks a patched class attribute that was inherited, to delete on restore
@@ -54,17 +57,28 @@ class _BuiltinUsed(Exception):
 
 class CheckFailed(AssertionError):
     """A check's verdict: the message names the mistake. In a notebook it shows as the message
-    alone (IPython calls ``_render_traceback_``), not as frames of the grading package."""
+    alone (IPython calls ``_render_traceback_``), not as frames of the grading package.
+
+    Attributes:
+        misconception: the id of what was recognised (a catalogued bug's id, a typical wrong
+            answer's id from :func:`attnkit.grading.content.questions.answer_id`, or
+            :data:`NOT_ANSWERED`); ``None`` when the mistake is not a catalogued one.
+    """
+
+    def __init__(self, message: str = "", misconception: str | None = None) -> None:
+        super().__init__(message)
+        self.misconception = misconception
 
     def _render_traceback_(self) -> list[str]:
         return [f"{type(self).__name__}: {line}" if i == 0 else line
                 for i, line in enumerate(str(self).splitlines() or [""])]
 
 
-def fail(message: str) -> None:
-    """Raise the one kind of error a check raises: :class:`CheckFailed` carrying ``message``."""
+def fail(message: str, misconception: str | None = None) -> None:
+    """Raise the one kind of error a check raises: :class:`CheckFailed` carrying ``message`` and
+    the id of the misconception recognised (``None``: not a catalogued one)."""
     __tracebackhide__ = True
-    raise CheckFailed(message)
+    raise CheckFailed(message, misconception)
 
 
 class Case:
@@ -204,9 +218,10 @@ def produce(fn: Callable[..., Any], exercise: Exercise | str, case: Case) -> dic
             message = (ex.bug(ex.builtin_bug).message if ex.builtin_bug else
                        f"this calls {used}, a ready-made version of what the exercise asks you to "
                        f"write, so it earns no credit.")
-            return {"error": f"{ex.name}: {message}"}
+            return {"error": f"{ex.name}: {message}", "misconception": ex.builtin_bug}
         except NotImplementedError:
-            return {"error": f"{ex.name} is not written yet (it raises NotImplementedError)"}
+            return {"error": f"{ex.name} is not written yet (it raises NotImplementedError)",
+                    "misconception": NOT_ANSWERED}
         except (Exception, SystemExit) as exc:  # the learner's code raised (or called exit()): report it
             return {"error": f"{ex.name} raised {type(exc).__name__}: {exc} (on {case.description})"}
 
@@ -254,16 +269,24 @@ def _describe_difference(name: str, got: Any, expected: Any, rtol: float, atol: 
 def judge(exercise: Exercise | str, case: Case, output: dict[str, Any]) -> str | None:
     """Grader side: ``None`` if ``output`` (from :func:`produce`) is right on ``case``, else the
     message: the catalogued bug it reproduces, or how it differs from the reference."""
+    return diagnose(exercise, case, output)[0]
+
+
+def diagnose(exercise: Exercise | str, case: Case, output: dict[str, Any]) -> tuple[str | None, str | None]:
+    """:func:`judge`'s verdict and the id of the misconception it recognised:
+    ``(None, None)`` when right, ``(message, bug id)`` for a catalogued bug, ``(message, None)``
+    otherwise (:data:`NOT_ANSWERED` when the exercise is not written yet)."""
     ex = _exercise(exercise)
     if "error" in output:
-        return output["error"]
+        recognised = output.get("misconception")
+        return output["error"], recognised if recognised in (NOT_ANSWERED, ex.builtin_bug) else None
     got = output["value"]
     adapter = _adapter(ex)
     with quiet():
         expected = plain(case.call(adapter(ex.reference), ex.backend))
     if same(got, expected, ex.rtol, ex.atol):
         problem = ex.validate(got) if ex.validate else None
-        return f"{ex.name}: {problem}" if problem else None
+        return (f"{ex.name}: {problem}" if problem else None), None
     namespace = _replacements(ex)
     for bug in ex.bugs:
         if bug.id == ex.builtin_bug:
@@ -274,23 +297,24 @@ def judge(exercise: Exercise | str, case: Case, output: dict[str, Any]) -> str |
             except Exception:
                 continue
         if same(got, wrong, ex.rtol, ex.atol) and not same(wrong, expected, ex.rtol, ex.atol):
-            return f"{ex.name}: {bug.message} (seen on {case.description})"
+            return f"{ex.name}: {bug.message} (seen on {case.description})", bug.id
     try:
         how = _describe_difference(ex.name, got, expected, ex.rtol, ex.atol)
     except (TypeError, ValueError):
         how = f"it returned a {type(got).__name__}, which is not the kind of result expected"
-    return f"{ex.name} gives a wrong result on {case.description}: {how}"
+    return f"{ex.name} gives a wrong result on {case.description}: {how}", None
 
 
 def check(fn: Callable[..., Any], exercise: Exercise | str, seed: int = 0) -> None:
     """Produce and judge every case of ``exercise`` built from ``seed``, in this process.
 
     Raises:
-        CheckFailed: the first case whose output is wrong, with the message that names the mistake.
+        CheckFailed: the first case whose output is wrong, with the message that names the mistake
+            and the id of the misconception recognised (its ``misconception``).
     """
     __tracebackhide__ = True
     ex = _exercise(exercise)
     for case in ex.cases(seed):
-        message = judge(ex, case, produce(fn, ex, case))
+        message, misconception = diagnose(ex, case, produce(fn, ex, case))
         if message is not None:
-            fail(message)
+            fail(message, misconception)

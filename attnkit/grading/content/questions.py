@@ -30,9 +30,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from attnkit.grading.content.engine import fail
+from attnkit.grading.content.engine import NOT_ANSWERED, fail
 
-__all__ = ["Question", "QUESTIONS", "ABC", "check_choice", "check_number"]  # noqa: F822 (QUESTIONS: module __getattr__)
+__all__ = ["Question", "QUESTIONS", "ABC", "check_choice", "check_number",  # noqa: F822 (QUESTIONS: module __getattr__)
+           "answer_id"]
 
 ABC = ("a", "b", "c")
 FORM_ONLY = ("{id}: the form of your answer is right; its value is graded by `attnkit grade` "
@@ -83,9 +84,24 @@ def _questions() -> dict[str, Question]:
     return questions()
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, misconception: str | None = None) -> None:
     __tracebackhide__ = True
-    fail(message)
+    fail(message, misconception)
+
+
+def answer_id(question_id: str, wrong_answer: Any) -> str:
+    """The misconception id of a typical wrong answer (a key of ``wrong=``): ``"q4_softmax_axis=a"``,
+    ``"q4_true_softmax=75"``. It names the learner's own answer, never the expected one."""
+    if isinstance(wrong_answer, (int, float)) and not isinstance(wrong_answer, bool):
+        return f"{question_id}={float(wrong_answer):g}"
+    return f"{question_id}={wrong_answer}"
+
+
+def _unanswered(answer: Any) -> bool:
+    """The answer cell as handed out (``answer_x = ...``); judged grading fetches ``...`` from the
+    learner's kernel as an opaque value of kind ``ellipsis``."""
+    return answer is ... or answer is None or (type(answer).__name__ == "Opaque"
+                                                 and getattr(answer, "kind", None) == "ellipsis")
 
 
 def check_choice(answer: Any, question_id: str, expected: str | None = None,
@@ -107,12 +123,14 @@ def check_choice(answer: Any, question_id: str, expected: str | None = None,
     given = answer.strip().lower() if isinstance(answer, str) else answer
     if given not in q.options:
         _fail(f"{question_id}: answer with one of {', '.join(repr(o) for o in q.options)} (a string), "
-              f"not {answer!r}")
+              f"not {answer!r}", NOT_ANSWERED if _unanswered(answer) else None)
     if expected is None:
         print(FORM_ONLY.format(id=question_id))
         return
     if given != expected:
-        _fail(f"{question_id}: {(wrong or {}).get(given, 'not quite: ' + (hint or q.hint))}")
+        known = given in (wrong or {})
+        _fail(f"{question_id}: {(wrong or {}).get(given, 'not quite: ' + (hint or q.hint))}",
+              answer_id(question_id, given) if known else None)
 
 
 def check_number(answer: Any, question_id: str, expected: float | None = None,
@@ -139,7 +157,8 @@ def check_number(answer: Any, question_id: str, expected: float | None = None,
     except (TypeError, ValueError):
         value = math.nan
     if isinstance(answer, bool) or not math.isfinite(value):
-        _fail(f"{question_id}: answer with a finite number, not {answer!r}")
+        _fail(f"{question_id}: answer with a finite number, not {answer!r}",
+              NOT_ANSWERED if _unanswered(answer) else None)
     if expected is None:
         print(FORM_ONLY.format(id=question_id))
         return
@@ -149,5 +168,6 @@ def check_number(answer: Any, question_id: str, expected: float | None = None,
         return abs(value - float(target)) <= max(tol, 1e-9 * abs(float(target)))
 
     if not close(expected):
-        near = [msg for number, msg in (wrong or {}).items() if close(number)]
-        _fail(f"{question_id}: {near[0] if near else 'not quite: ' + (hint or q.hint)}")
+        near = [(number, msg) for number, msg in (wrong or {}).items() if close(number)]
+        _fail(f"{question_id}: {near[0][1] if near else 'not quite: ' + (hint or q.hint)}",
+              answer_id(question_id, near[0][0]) if near else None)

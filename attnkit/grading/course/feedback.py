@@ -187,8 +187,9 @@ def feedback_exporter() -> Any:
 
 def feedback_html(nb: NotebookNode, title: str = "feedback", scores: dict[str, float] | None = None) -> str:
     """The feedback page of a judged notebook, as ``generate_feedback`` renders it: hidden tests
-    removed, errors reduced to their message, outputs made safe (for ``attnkit grade``; nbgrader
-    runs the same preprocessors from ``nbgrader_config.py``). ``scores``: points per grade id."""
+    removed, errors reduced to their message, the lesson sections to revisit under each miss,
+    outputs made safe (for ``attnkit grade``; nbgrader runs the same preprocessors from
+    ``nbgrader_config.py``). ``title``: the quiz id. ``scores``: points per grade id."""
     import copy
 
     nb = copy.deepcopy(nb)
@@ -199,9 +200,11 @@ def feedback_html(nb: NotebookNode, title: str = "feedback", scores: dict[str, f
         if meta.get("grade"):
             meta["score"] = float(scores.get(meta.get("grade_id"), 0.0))
             total, max_total = total + meta["score"], max_total + float(meta.get("points", 0.0))
-    resources: dict[str, Any] = {"nbgrader": {"notebook": title, "score": total, "max_score": max_total,
-                                              "late_penalty": 0}}
-    for step in (HideHiddenTests(), SafeOutputs()):
+    resources: dict[str, Any] = {"nbgrader": {"notebook": title, "assignment": title, "score": total,
+                                              "max_score": max_total, "late_penalty": 0}}
+    from attnkit.grading.course.revisit import RevisitSections
+
+    for step in (HideHiddenTests(), RevisitSections(), SafeOutputs()):
         nb, resources = step.preprocess(nb, resources)
     html, _ = feedback_exporter().from_notebook_node(nb, resources=resources)
     return html

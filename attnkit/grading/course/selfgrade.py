@@ -18,6 +18,7 @@ import nbformat
 
 from attnkit.grading.cells import grade_id
 from attnkit.grading.content.quizzes import QUIZ_IDS
+from attnkit.grading.content.teaching_map import revisit_line
 from attnkit.grading.course.nbgrader_cli import REPO_ROOT, Result
 from attnkit.grading.course.triage import describe
 
@@ -74,6 +75,8 @@ def format_result(result: Result) -> str:
         mark = "ok " if cell.score == cell.max_score else "-- "
         lines.append(f"  {mark}{cell.grade_id:34} {cell.score:g} / {cell.max_score:g}")
         lines.extend(f"        {message}" for message in cell.messages)
+        revisit = revisit_line(result.quiz, cell.grade_id) if cell.score < cell.max_score else None
+        lines += [f"        {revisit}"] if revisit else []
     status = getattr(result, "status", None)
     if status:
         lines += ["", f"status: {status}"]

@@ -101,7 +101,8 @@ def score_cells(nb: nbformat.NotebookNode) -> list[tuple[str, float, float, list
 
 def write_feedback(nb: nbformat.NotebookNode, path: Path, scores: dict[str, float]) -> Path:
     """The feedback page, as ``nbgrader generate_feedback`` renders it with this course's
-    preprocessors: hidden tests removed, errors reduced to their message, outputs made inert."""
+    preprocessors: hidden tests removed, errors reduced to their message, outputs made inert, the
+    lesson sections to revisit under each miss (the page's name is the quiz id)."""
     from attnkit.grading.course.feedback import feedback_html
 
     path.parent.mkdir(parents=True, exist_ok=True)
