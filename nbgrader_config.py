@@ -5,6 +5,7 @@ Run nbgrader's own CLI from the repository root: ``nbgrader generate_assignment 
 See docs/grading.md for the whole instructor workflow and the traps this file handles.
 """
 import os
+import re
 import sys
 
 _ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -24,6 +25,14 @@ c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this f
 c.CourseDirectory.course_id = "attnkit"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "quizzes"
+
+# The gradebook: SQLite gradebook.db here by default. ATTNKIT_DATABASE_URL=postgresql://... puts it (and
+# the grading queue) on that PostgreSQL server for every command; or set c.CourseDirectory.db_url here.
+# Before the first use: `attnkit queue init` (docs/deploy.md; never `nbgrader db upgrade` on an empty
+# database). The same rewrite to the psycopg 3 driver as attnkit.grading.queue.database.sqlalchemy_url.
+if os.environ.get("ATTNKIT_DATABASE_URL"):
+    c.CourseDirectory.db_url = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql+psycopg://",
+                                      os.environ["ATTNKIT_DATABASE_URL"], count=1)
 
 # Trap 1: an infinite loop must cost one question, not the quiz. Each cell gets `timeout`
 # seconds, then the kernel is interrupted and the next cell runs.
