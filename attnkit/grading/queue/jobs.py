@@ -95,7 +95,7 @@ def fetch(submissions: Path, student: str, quiz: str, dest: Path) -> list[str]:
     dest.mkdir(parents=True)
     notes: list[str] = []
     total = copied = 0
-    for name in sorted(os.listdir(folder)):
+    for name in sorted(os.listdir(folder), key=lambda n: (not n.endswith(".ipynb"), n)):  # notebooks first
         if not _safe_file_name(name):
             if not name.startswith("."):
                 notes.append(f"skipped a file with an unusable name ({name[:40]!r})")
