@@ -27,14 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from adversarial.corpus import QUIZ, build, honest_notebook  # noqa: E402
-from bench_grading import QUICK, _load  # noqa: E402
+from adversarial.corpus import QUIZ  # noqa: E402
+from bench_grading import _load, place_class  # noqa: E402
 from pgserver import PostgresServer  # noqa: E402
 
 from attnkit.grading.course import classgrade  # noqa: E402
@@ -77,13 +75,7 @@ def main() -> None:
         courses = {}
         for name in ("class", "queue"):
             course = make_course(work / name, [QUIZ])
-            release = nbformat.read(course / "quizzes" / QUIZ / f"{QUIZ}.ipynb", as_version=4)
-            honest = honest_notebook(release, nbformat.read(REPO / "solutions" / QUIZ / f"{QUIZ}.ipynb",
-                                                            as_version=4))
-            for i in range(args.students):
-                entry = QUICK[i % len(QUICK)]
-                build(entry, honest, course / "submitted" / f"s{i:04d}_{entry.name}" / QUIZ, canary=work / "CANARY",
-                      course=course, port=9)
+            place_class(course, args.students, work / "CANARY")
             courses[name] = course
         n = args.students
 
