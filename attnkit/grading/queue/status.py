@@ -88,4 +88,4 @@ def main(url: str, quiz: str, course: str = ".", wait: bool = False, poll_s: flo
         print(f"  {row['student_id']:24} {score:>7}  {row['status']}{notes}")
     print(f"{quiz}: {len(table)} submissions: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     print(f"statuses: {path}")
-    return 0 if table is not None and all(_done(r) and r["status"] != "failed" for r in table) else 1
+    return 0 if all(_done(r) and r["status"] != "failed" for r in table) else 1
