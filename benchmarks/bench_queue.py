@@ -64,7 +64,8 @@ def _first_succeeded(url: str, since: float) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--students", type=int, default=200)
-    parser.add_argument("--roster", type=int, default=2000)
+    parser.add_argument("--roster", type=int, default=2000, help="0: skip the roster import and export")
+    parser.add_argument("--queue-workers", type=int, default=2, help="worker processes of the queue (default 2)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="attnkit-bench-queue-"))
     print(f"before: {_load()}", flush=True)
@@ -93,7 +94,8 @@ def main() -> None:
         submitted = _attnkit(["queue", "submit", QUIZ], courses["queue"], env)
         t_submit = time.perf_counter() - start
         epoch, start = time.time(), time.perf_counter()
-        worker = _attnkit(["queue", "worker", "--concurrency", "2", "--burst"], courses["queue"], env)
+        worker = _attnkit(["queue", "worker", "--concurrency", str(args.queue_workers), "--burst"], courses["queue"],
+                          env)
         t_grade = time.perf_counter() - start
         queue_first = _first_succeeded(url, epoch)
         start = time.perf_counter()
@@ -108,6 +110,11 @@ def main() -> None:
                                     (QUIZ,)).fetchone()
         same = _scores(url) == _scores(f"sqlite:///{courses['class'] / 'gradebook.db'}")
 
+        if not args.roster:
+            print(f"quiz {QUIZ}: {n} submissions: grade-class {t_class:.1f} s (first grade {class_first:.1f} s); "
+                  f"queue with {args.queue_workers} workers {t_grade:.1f} s + export {t_export:.1f} s (first grade "
+                  f"{queue_first:.1f} s); overhead {t_queue / t_class - 1:+.1%}; identical grades: {same}")
+            return
         roster = work / "roster.csv"
         with open(roster, "w", newline="") as fh:
             writer = csv.writer(fh)
@@ -129,7 +136,8 @@ def main() -> None:
         print(f"  grade-class --workers 3 (SQLite; grading, feedback, export)   {t_class:7.1f} s  "
               f"{t_class / n:5.3f} s/sub  first grade after {class_first:5.1f} s")
         print(f"  queue: init {t_init:.1f} s, submit of {n} jobs {t_submit:.1f} s ({submitted.stdout.strip()})")
-        print(f"  queue: 2 workers (--burst: start-up, grading, feedback)       {t_grade:7.1f} s  {per:5.3f} s/sub"
+        print(f"  queue: {args.queue_workers} workers (--burst: start-up, grading, feedback)       {t_grade:7.1f} s  "
+              f"{per:5.3f} s/sub"
               f"  first grade after {queue_first:5.1f} s")
         print(f"  queue: nbgrader export of the PostgreSQL gradebook           {t_export:7.1f} s")
         print(f"  queue overhead on throughput (queue / grade-class - 1)        {t_queue / t_class - 1:+7.1%}")
@@ -139,7 +147,7 @@ def main() -> None:
         print(f"  roster of {args.roster}: nbgrader db student import {t_import:.1f} s; "
               f"Canvas CSV export of {canvas_rows} students {t_canvas:.1f} s")
         print(f"  projected: {args.roster} submissions at the measured {per:.3f} s of wall time per submission "
-              f"with 2 workers on 2 cores: {args.roster * per / 60:.1f} min; per core "
+              f"with {args.queue_workers} workers on 2 cores: {args.roster * per / 60:.1f} min; per core "
               f"{2 * per:.3f} s, so {args.roster * 2 * per / 16 / 60:.1f} min on 16 worker cores, "
               f"{args.roster * 2 * per / 64 / 60:.1f} min on 64 (linear in cores: an assumption)")
         print(f"  worker log tail: {worker.stderr.strip().splitlines()[-1:] if worker.stderr.strip() else ''}")
