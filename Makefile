@@ -32,6 +32,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && apt-get install -y -qq chromium \
 		|| echo 'WARNING: chromium could not be installed: the browser tests will skip (fail on CI)'; fi
+	# the PostgreSQL gradebook and queue tests (tests/test_queue_*.py) start Debian's server on a socket
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq postgresql \
+		|| echo 'WARNING: postgresql could not be installed: the PostgreSQL tests will skip (fail on CI)'; fi
 	$(MAKE) --no-print-directory sandbox
 	touch $@
 

@@ -1,7 +1,8 @@
 """Test-wide settings, for the tests and the notebook kernels they start.
 
 Markers (registered in pyproject.toml): the tests that run a notebook, nbgrader, JupyterLab or a
-browser are marked ``slow`` (and ``lessons``, ``nbgrader``, ``lab`` or ``browser``), so that
+browser, or a PostgreSQL server, are marked ``slow`` (and ``lessons``, ``nbgrader``, ``lab``, ``browser``
+or ``postgres``), so that
 ``make test-fast`` (``-m "not slow"``) is the inner loop and ``make test`` still runs everything.
 The tests that run student code in the grading sandbox are marked ``sandbox`` (by file below, or
 by hand): where bubblewrap cannot run here they are skipped with the reason, except on CI
@@ -17,7 +18,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # test file -> what makes it slow
 SLOW_FILES = {"test_quizzes.py": "nbgrader", "test_lab.py": "lab", "test_browser.py": "browser"}
-SLOW_MARKERS = ("lessons", "nbgrader", "lab", "browser")
+SLOW_MARKERS = ("lessons", "nbgrader", "lab", "browser", "postgres")
 # test files whose every test grades in the sandbox (others mark single tests @pytest.mark.sandbox)
 SANDBOX_FILES = ("test_warm.py", "test_adversarial.py", "test_feedback_browser.py", "test_quizzes.py")
 

@@ -5,6 +5,7 @@ Run nbgrader's own CLI from the repository root: ``nbgrader generate_assignment 
 See docs/grading.md for the whole instructor workflow and the traps this file handles.
 """
 import os
+import re
 import sys
 
 _ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -25,9 +26,13 @@ c.CourseDirectory.course_id = "attnkit"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "quizzes"
 
-# Trap 1: an infinite loop must cost one question, not the quiz: each cell and each call of a
-# learner's function has a time limit, and the notebook a wall-clock budget, all from
-# attnkit/grading/limits.py (JudgeInSandbox, below, replaces nbgrader's Execute).
+# The gradebook: SQLite gradebook.db here by default. ATTNKIT_DATABASE_URL=postgresql://... puts it (and
+# the grading queue) on that PostgreSQL server for every command; or set c.CourseDirectory.db_url here.
+# Before the first use: `attnkit queue init` (docs/deploy.md; never `nbgrader db upgrade` on an empty
+# database). The same rewrite to the psycopg 3 driver as attnkit.grading.queue.database.sqlalchemy_url.
+if os.environ.get("ATTNKIT_DATABASE_URL"):
+    c.CourseDirectory.db_url = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql+psycopg://",
+                                      os.environ["ATTNKIT_DATABASE_URL"], count=1)
 
 # Trap 2: a learner who deletes a test cell must not dodge it: the cell is put back and graded.
 c.OverwriteCells.add_missing_cells = True

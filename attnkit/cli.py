@@ -6,6 +6,7 @@
     attnkit demo-class [--quiz q4_qkv_math ...]           # a synthetic class, graded end to end
     attnkit report q4_qkv_math [--csv]                    # instructor: what the class got wrong (--all)
     attnkit bugs                                          # the catalogue of typical bugs
+    attnkit queue init|submit QUIZ|worker|status QUIZ     # instructor: grading across machines (docs/deploy.md)
 """
 from __future__ import annotations
 
@@ -51,13 +52,77 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", help="folder for the pages (default: <course>/reports)")
     report.add_argument("--csv", action="store_true", help="also write the numbers as <quiz>.csv")
     sub.add_parser("bugs", help="list the catalogue of typical bugs and their feedback")
+    _queue_parser(sub, QUIZ_IDS)
     return parser
+
+
+def _queue_parser(sub: argparse._SubParsersAction, quiz_ids: Sequence[str]) -> None:
+    queue = sub.add_parser("queue", help="instructor: grade across machines through a PostgreSQL queue "
+                                         "(ATTNKIT_DATABASE_URL; docs/deploy.md)")
+    qsub = queue.add_subparsers(dest="queue_command", required=True)
+    init = qsub.add_parser("init", help="create or upgrade the gradebook and the queue in the database (idempotent)")
+    submit = qsub.add_parser("submit", help="one grading job per submission in submitted/ (a newer one replaces "
+                                            "an older one still waiting)")
+    submit.add_argument("quiz", choices=quiz_ids)
+    submit.add_argument("--submitted", help="folder of <student>/<quiz>/ (default: the course's submitted/)")
+    worker = qsub.add_parser("worker", help="a long-lived grading worker for this machine (SIGTERM stops it)")
+    worker.add_argument("--concurrency", type=int, default=1, help="worker processes (default 1; about one per core)")
+    worker.add_argument("--submissions", help="where submissions are read: <student>/<quiz>/ (default: the "
+                                              "course's submitted/; a mounted volume on other machines)")
+    worker.add_argument("--storage", help="where autograded/ and feedback/ are written (default: the course)")
+    worker.add_argument("--timeout", type=int, help="seconds per cell (default: nbgrader_config.py's)")
+    worker.add_argument("--allow-unsandboxed", action="store_true",
+                        help="grade even where bubblewrap cannot run (says so loudly)")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.add_argument("--heartbeat", type=float, default=10.0, help=argparse.SUPPRESS)
+    worker.add_argument("--stall-after", type=float, default=30.0, help=argparse.SUPPRESS)
+    status = qsub.add_parser("status", help="queued / grading / graded / failed per submission, grading_status.csv; "
+                                            "exit 0 when every job is done")
+    status.add_argument("quiz", choices=quiz_ids)
+    status.add_argument("--wait", action="store_true", help="wait until every job is done, with a progress bar")
+    for p in (init, submit, worker, status):
+        p.add_argument("--course", default=".", help="nbgrader course directory (default: the current one)")
+
+
+def _queue(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from attnkit.grading.queue.database import ENV, database_url, is_postgres
+
+    if args.queue_command == "worker":
+        from attnkit.grading.queue import worker
+
+        return worker.main(args.course, args.concurrency, args.submissions, args.storage, args.timeout,
+                           args.allow_unsandboxed, args.heartbeat, args.stall_after, args.burst)
+    url = database_url(args.course)
+    if not is_postgres(url):
+        print(f"attnkit queue: the queue needs PostgreSQL: set {ENV}=postgresql://... or nbgrader_config.py's "
+              "c.CourseDirectory.db_url (see docs/deploy.md)", file=sys.stderr)
+        return 2
+    if args.queue_command == "init":
+        from attnkit.grading.queue.app import init_queue
+
+        made = init_queue(url)
+        print("created: " + ", ".join(made) if made else "the gradebook and the queue were already set up")
+        return 0
+    if args.queue_command == "submit":
+        from attnkit.grading.queue.submit import submit
+
+        done = submit(Path(args.course), args.quiz, url, Path(args.submitted) if args.submitted else None)
+        print(f"{args.quiz}: {len(done.enqueued)} enqueued, {len(done.replaced)} replaced an older waiting "
+              f"submission, {len(done.unchanged)} already queued or graded, {len(done.refused)} refused")
+        for name in done.refused:
+            print(f"  refused: {name[:80]!r} is not a usable student id (letters, digits, . _ @ -)")
+        return 0
+    from attnkit.grading.queue import status
+
+    return status.main(url, args.quiz, args.course, args.wait)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``attnkit`` (``[project.scripts] attnkit = "attnkit.cli:main"``)."""
     args = _parser().parse_args(argv)
-    if args.command in ("grade", "grade-class") and args.allow_unsandboxed:
+    if args.command in ("grade", "grade-class", "queue") and getattr(args, "allow_unsandboxed", False):
         import os
 
         from attnkit.grading.grader.sandbox import UNSANDBOXED_ENV
@@ -85,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from attnkit.grading.report import command
 
         return command.main(args.quiz, args.course, args.all, args.out, args.csv)
+    if args.command == "queue":
+        return _queue(args)
     from attnkit.grading.content import bugs
 
     return bugs.main([])

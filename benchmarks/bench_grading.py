@@ -59,6 +59,16 @@ c.Autograde.autograde_preprocessors = [
 """
 
 
+def place_class(course: Path, students: int, canary: Path) -> None:
+    """``students`` submissions in ``course``/submitted/, cycling through the harmless entries."""
+    release = nbformat.read(course / "quizzes" / QUIZ / f"{QUIZ}.ipynb", as_version=4)
+    honest = honest_notebook(release, nbformat.read(REPO / "solutions" / QUIZ / f"{QUIZ}.ipynb", as_version=4))
+    for i in range(students):
+        entry = QUICK[i % len(QUICK)]
+        build(entry, honest, course / "submitted" / f"s{i:02d}_{entry.name}" / QUIZ, canary=canary, course=course,
+              port=9)
+
+
 def _seconds(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -95,12 +105,7 @@ def main() -> None:
         if name == "vanilla":
             with open(course / "nbgrader_config.py", "a") as fh:
                 fh.write(VANILLA)
-        release = nbformat.read(course / "quizzes" / QUIZ / f"{QUIZ}.ipynb", as_version=4)
-        honest = honest_notebook(release, nbformat.read(REPO / "solutions" / QUIZ / f"{QUIZ}.ipynb", as_version=4))
-        for i in range(args.students):
-            entry = QUICK[i % len(QUICK)]
-            build(entry, honest, course / "submitted" / f"s{i:02d}_{entry.name}" / QUIZ, canary=work / "CANARY",
-                  course=course, port=9)
+        place_class(course, args.students, work / "CANARY")
         courses[name] = course
     n = args.students
 

@@ -305,7 +305,8 @@ def test_attnkit_grade_shows_the_sections_to_revisit(tmp_path):
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_softmax":
             cell.outputs = [nbformat.v4.new_output("error", ename="CheckFailed", evalue="softmax: ...", traceback=[])]
     scores = {c.metadata.nbgrader.grade_id: float(c.metadata.nbgrader.points) for c in sol.cells
-              if c.get("metadata", {}).get("nbgrader", {}).get("grade") and c.metadata.nbgrader.grade_id != "test_softmax"}
+              if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+              and c.metadata.nbgrader.grade_id != "test_softmax"}
     page = write_feedback(sol, tmp_path / f"{QUIZ}.html", scores).read_text()
     assert page.count(html.escape(missed)) == 1 and html.escape(passed) not in page
     assert "BEGIN HIDDEN TESTS" not in page and "seed=41" not in page

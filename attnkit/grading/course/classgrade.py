@@ -44,7 +44,7 @@ from attnkit.grading.course.triage import Triaged, triage
 from attnkit.grading.grader import judge, sandbox
 from attnkit.grading.grader.warm import WarmClient, WarmParent
 
-__all__ = ["grade_class", "triage", "main", "default_workers", "warm_warning"]
+__all__ = ["grade_class", "triage", "finish_submission", "main", "default_workers", "warm_warning"]
 
 
 _API: Any = None
@@ -153,12 +153,15 @@ def _init_worker(course: str, quiz: str, timeout: int | None, allow_unsandboxed:
     _API, _QUIZ = _api(Path(course), _config(Path(course), timeout, allow_unsandboxed)), quiz
 
 
-def _grade_one(student: str) -> tuple[str, dict[str, Any], float]:
+def _grade_one(student: str, quiz: str = "") -> tuple[str, dict[str, Any], float]:
+    """nbgrader's autograde and feedback of one student in this worker (``quiz``: the worker's
+    quiz unless given: a queue worker grades any quiz)."""
+    quiz = quiz or _QUIZ
     start = time.perf_counter()
     result: dict[str, Any] = {}
     for attempt in range(3):  # sqlite may be busy with another worker's write
         try:
-            result = _API.autograde(_QUIZ, student, force=True, create=True)
+            result = _API.autograde(quiz, student, force=True, create=True)
         except Exception as exc:  # never let one student stop the batch
             result = {"success": False, "error": f"{type(exc).__name__}: {exc}", "log": ""}
         if result.get("success") or "locked" not in str(result.get("error", "")) + str(result.get("log", "")):
@@ -166,7 +169,7 @@ def _grade_one(student: str) -> tuple[str, dict[str, Any], float]:
         time.sleep(0.5 * (attempt + 1))
     if result.get("success"):
         try:
-            _API.generate_feedback(_QUIZ, student, force=True)
+            _API.generate_feedback(quiz, student, force=True)
         except Exception as exc:
             result["feedback_error"] = str(exc)
     # which kernel graded it: forked from the warm parent (still connected), or a one-off sandbox
@@ -275,29 +278,34 @@ def _finish(course: Path, quiz: str, triaged: list[Triaged], outcomes: dict[str,
     """The statuses (in grading_status.csv and the gradebook) and nbgrader's export. Run by a
     worker, which has nbgrader imported already, or here when no submission could be run."""
     statuses = judge.read_status(course)
-    rows = []
-    for t in triaged:
-        row = dict(statuses.get((t.student, quiz), {}))
-        if not t.ok:
-            _mark(course, cfg, quiz, t.student, status_text("malformed", t.notes, t.flags), zero=True)
-            row = {"student_id": t.student, "assignment": quiz, "score": "0", "max_score": "", "status": "malformed",
-                   "notes": "; ".join(t.notes), "flags": " | ".join(t.flags)}
-        elif not outcomes.get(t.student, {}).get("success") == "True" or not row:
-            error = outcomes.get(t.student, {}).get("error", "") or "no result"
-            row = {"student_id": t.student, "assignment": quiz, "score": row.get("score", "0"),
-                   "max_score": row.get("max_score", ""), "status": "crashed",
-                   "notes": f"nbgrader could not grade it: {error}"[:500], "flags": row.get("flags", "")}
-        if (t.notes or t.flags) and t.ok:
-            notes = [n for n in row.get("notes", "").split("; ") if n] + t.notes
-            flags = list(dict.fromkeys([f for f in row.get("flags", "").split(" | ") if f] + t.flags))
-            row["notes"], row["flags"] = "; ".join(dict.fromkeys(notes)), " | ".join(flags)
-            row["status"] = judge.combine_status(notes + [row.get("status", "graded")])
-            _mark(course, cfg, quiz, t.student, status_text(row["status"], row["notes"].split("; "), flags),
-                  zero=False)
-        judge.write_status_row(course, row)
-        rows.append({**row, "kernels": outcomes.get(t.student, {}).get("kernels", "")})
+    rows = [{**finish_submission(course, quiz, t, outcomes.get(t.student, {}), cfg, statuses),
+             "kernels": outcomes.get(t.student, {}).get("kernels", "")} for t in triaged]
     export(course, cfg)
     return rows
+
+
+def finish_submission(course: Path, quiz: str, t: Triaged, outcome: dict[str, Any], cfg: Any,
+                      statuses: dict[tuple[str, str], dict[str, str]]) -> dict[str, str]:
+    """One submission's status row (also written to grading_status.csv and the gradebook), from its
+    triage, its grading outcome (:func:`_grade_one`) and the rows nbgrader's RecordStatus wrote."""
+    row = dict(statuses.get((t.student, quiz), {}))
+    if not t.ok:
+        _mark(course, cfg, quiz, t.student, status_text("malformed", t.notes, t.flags), zero=True)
+        row = {"student_id": t.student, "assignment": quiz, "score": "0", "max_score": "", "status": "malformed",
+               "notes": "; ".join(t.notes), "flags": " | ".join(t.flags)}
+    elif not outcome.get("success") == "True" or not row:
+        error = outcome.get("error", "") or "no result"
+        row = {"student_id": t.student, "assignment": quiz, "score": row.get("score", "0"),
+               "max_score": row.get("max_score", ""), "status": "crashed",
+               "notes": f"nbgrader could not grade it: {error}"[:500], "flags": row.get("flags", "")}
+    if (t.notes or t.flags) and t.ok:
+        notes = [n for n in row.get("notes", "").split("; ") if n] + t.notes
+        flags = list(dict.fromkeys([f for f in row.get("flags", "").split(" | ") if f] + t.flags))
+        row["notes"], row["flags"] = "; ".join(dict.fromkeys(notes)), " | ".join(flags)
+        row["status"] = judge.combine_status(notes + [row.get("status", "graded")])
+        _mark(course, cfg, quiz, t.student, status_text(row["status"], row["notes"].split("; "), flags), zero=False)
+    judge.write_status_row(course, row)
+    return row
 
 
 def _progress(done: int, total: int) -> None:

@@ -111,9 +111,11 @@ def read_results(course_dir: Path, quiz: str, students: Sequence[str]) -> dict[s
     """Scores from the gradebook and messages from the autograded notebooks."""
     from nbgrader.api import Gradebook
 
+    from attnkit.grading.queue.database import database_url
+
     course_dir = Path(course_dir)
     results = {}
-    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+    with Gradebook(database_url(course_dir)) as gb:
         for student in students:
             sub = gb.find_submission_notebook(quiz, quiz, student)
             graded = nbformat.read(course_dir / "autograded" / student / quiz / f"{quiz}.ipynb", as_version=4)
