@@ -1,8 +1,8 @@
 """Test-wide settings, for the tests and the notebook kernels they start.
 
 Markers (registered in pyproject.toml): the tests that run a notebook, nbgrader, JupyterLab or a
-browser are marked ``slow`` (and ``lessons``, ``nbgrader``, ``lab`` or ``browser``), so that
-``make test-fast`` (``-m "not slow"``) is the inner loop and ``make test`` still runs everything.
+browser, or start the class hub, are marked ``slow`` (and ``lessons``, ``nbgrader``, ``lab``, ``browser``
+or ``hub``), so that ``make test-fast`` (``-m "not slow"``) is the inner loop and ``make test`` still runs everything.
 """
 import os
 from pathlib import Path
@@ -13,8 +13,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # test file -> what makes it slow
-SLOW_FILES = {"test_quizzes.py": "nbgrader", "test_lab.py": "lab", "test_browser.py": "browser"}
-SLOW_MARKERS = ("lessons", "nbgrader", "lab", "browser")
+SLOW_FILES = {"test_quizzes.py": "nbgrader", "test_lab.py": "lab", "test_browser.py": "browser",
+              "test_hub_class.py": "hub"}
+SLOW_MARKERS = ("lessons", "nbgrader", "lab", "browser", "hub")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,7 +1,9 @@
 """An instructor's nbgrader steps for one course, in one process (what the formgrader's buttons call).
 
-    cd <course folder> && python -m attnkit.classroom.course_tasks roster=ada,bob generate=q4_qkv_math \
-        release=q4_qkv_math collect=q4_qkv_math autograde=q4_qkv_math feedback=q4_qkv_math
+    cd <course folder> && python <repo>/attnkit/classroom/course_tasks.py roster=ada,bob \
+        generate=q4_qkv_math release=q4_qkv_math collect=q4_qkv_math autograde=q4_qkv_math feedback=q4_qkv_math
+
+(run as a file, it imports nbgrader only, not the attnkit package and its torch).
 
 Each step calls ``nbgrader.apps.NbGraderAPI`` with the course's own configuration (its nbgrader_config.py,
 the exchange where ``ATTNKIT_NGSHARE_URL`` is set); one process saves the few seconds of start-up each

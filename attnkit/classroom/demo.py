@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  exchange          {hub.ngshare_url}/   (ngshare)\n")
         for user in USERS.values():
             for context, role in user.memberships.items():
-                print(f"  {role:<11} {user.name:<32} {hub.lms.launch_url(user.sub, context)}")
+                link = hub.lms.launch_url(user.sub, context, hub.lms.landing(role, context))
+                print(f"  {role:<11} {user.name:<32} {link}")
         print(f"\nLearners find the released quizzes ({', '.join(COURSES.values())}) in JupyterLab: "
               "File > Open... is not needed, use the Assignments tab (Nbgrader > Assignments).")
         print("Instructors open their course's formgrader from the hub's Services menu.\nCtrl-C stops everything.",

@@ -249,7 +249,8 @@ class ClassHub:
 
     def course_tasks(self, course: str, *steps: str, check: bool = True) -> dict[str, Any]:
         """attnkit.classroom.course_tasks in the course folder, as its formgrader service: step -> result."""
-        out = subprocess.run([sys.executable, "-m", "attnkit.classroom.course_tasks", *steps],
+        # run as a file: ``-m`` would import the attnkit package (torch, matplotlib: seconds) for nothing
+        out = subprocess.run([sys.executable, str(Path(__file__).with_name("course_tasks.py")), *steps],
                              cwd=self.courses[course].dir, env=self.instructor_env(course),
                              capture_output=True, text=True, timeout=900)
         lines = out.stdout.strip().splitlines()
@@ -282,11 +283,18 @@ class ClassHub:
             self._tokens[name] = r.json()["token"]
         return self._tokens[name]
 
+    def launch_form(self, user: str, context: str) -> tuple[requests.Session, str, dict[str, str]]:
+        """The first half of an LTI 1.3 launch: LMS -> hub login initiation -> the LMS's signed answer,
+        a form (action, fields: ``id_token``, ``state``) the browser would POST to the hub."""
+        session = requests.Session()
+        r = session.get(self.lms.launch_url(user, context), timeout=60)
+        r.raise_for_status()
+        action, fields = _form(r.text)
+        return session, action, fields
+
     def launch(self, user: str, context: str) -> requests.Session:
         """An LTI 1.3 launch from the fake LMS, as a browser would do it: a session logged in to the hub."""
-        session = requests.Session()
-        r = session.get(self.lms.launch_url(user, context), timeout=60)  # LMS -> hub login -> LMS authorize form
-        action, fields = _form(r.text)
+        session, action, fields = self.launch_form(user, context)
         r = session.post(action, data=fields, timeout=120, allow_redirects=False)
         if r.status_code != 302:
             raise RuntimeError(f"LTI launch of {user} refused: {r.status_code} {r.text[:300]}")

@@ -83,19 +83,21 @@ class Platform:
     def authorize_url(self) -> str:
         return f"{self.issuer}/authorize"
 
-    def launch_url(self, user: str, context: str) -> str:
-        return f"{self.issuer}/launch?{urlencode({'user': user, 'course': context})}"
+    def launch_url(self, user: str, context: str, next_url: str | None = None) -> str:
+        """The course link a user clicks in the LMS; ``next_url``: where the hub sends them after login."""
+        query = {"user": user, "course": context, **({"next": next_url} if next_url else {})}
+        return f"{self.issuer}/launch?{urlencode(query)}"
 
     def jwks(self) -> dict[str, Any]:
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
         return {"keys": [{**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}]}
 
-    def login_initiation(self, user: str, context: str) -> str:
+    def login_initiation(self, user: str, context: str, next_url: str | None = None) -> str:
         """Step 1: the URL of the hub's login initiation for this user and course."""
         return f"{self.tool_login_url}?" + urlencode({
             "iss": self.issuer, "login_hint": user, "lti_message_hint": context, "client_id": self.client_id,
             "target_link_uri": self.tool_login_url.split("/hub/")[0] + "/hub/",
-            "lti_deployment_id": self.deployment_id})
+            "lti_deployment_id": self.deployment_id, **({"next": next_url} if next_url else {})})
 
     def claims(self, user: str, context: str, nonce: str, *, now: float | None = None,
                lifetime: int = 300) -> dict[str, Any]:
@@ -148,8 +150,8 @@ class Platform:
                 if url.path == "/jwks.json":
                     return self._send(200, json.dumps(platform.jwks()), "application/json")
                 if url.path == "/launch" and query.get("user") in USERS:
-                    return self._send(302, "", location=platform.login_initiation(query["user"],
-                                                                                  query.get("course", "")))
+                    return self._send(302, "", location=platform.login_initiation(
+                        query["user"], query.get("course", ""), query.get("next")))
                 if url.path == "/authorize" and query.get("login_hint") in USERS and "redirect_uri" in query:
                     action, fields = platform.authorize(query)
                     return self._send(200, _autopost(action, fields))
@@ -167,10 +169,15 @@ class Platform:
             self._server.server_close()
             self._server = None
 
+    @staticmethod
+    def landing(role: str, context: str) -> str | None:
+        """Where a launch lands: an instructor in their course's formgrader, a learner in JupyterLab."""
+        return f"/services/{COURSES[context]}/formgrader" if role != "Learner" else None
+
     def home_page(self) -> str:
         rows = "".join(
-            f"<li><a href='{html.escape(self.launch_url(u.sub, ctx))}'>{html.escape(u.name)}</a>: "
-            f"{html.escape(role)} in {html.escape(ctx)} ({html.escape(COURSES[ctx])})</li>"
+            f"<li><a href='{html.escape(self.launch_url(u.sub, ctx, self.landing(role, ctx)))}'>"
+            f"{html.escape(u.name)}</a>: {html.escape(role)} in {html.escape(ctx)} ({html.escape(COURSES[ctx])})</li>"
             for u in USERS.values() for ctx, role in u.memberships.items())
         return (f"<!doctype html><title>Fake LMS</title><h1>Fake LMS (attnkit tests and demo)</h1>"
                 f"<p>Issuer {html.escape(self.issuer)}. Launch the course hub as:</p><ul>{rows}</ul>")
