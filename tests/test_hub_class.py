@@ -174,7 +174,10 @@ def test_a_student_not_enrolled_is_refused(hub, launched):
     home = hub.work / "home" / "eve"
     shutil.copytree(_fetched(hub, "bob"), home / QUIZ, dirs_exist_ok=True)
     submit = hub.nbgrader_as_student("eve", "submit", QUIZ, "--course", "attn101", check=False)
-    assert submit.returncode != 0 and submissions(hub, "eve") == []
+    # ngshare-exchange exits 0 even then ("Failed to submit." in its log): the server's refusal is the proof
+    assert "Permission denied" in submit.stderr and "Failed to submit" in submit.stderr
+    everyone = hub.ngshare("get", f"/submissions/attn101/{QUIZ}", hub.courses["attn101"].token)["submissions"]
+    assert {s["student_id"] for s in everyone} == {"ada", "bob"}
     r = requests.get(f"{hub.ngshare_url}/assignment/attn101/{QUIZ}", timeout=60,
                      headers={"Authorization": f"token {hub.user_token('eve')}"})
     assert r.status_code == 403
