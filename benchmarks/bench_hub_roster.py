@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [f"learner{i:05d}" for i in range(args.students)]
     work = Path(tempfile.mkdtemp(prefix="attnkit-roster-"))
     postgres = postgres_server()
-    hub = ClassHub(work, postgres, courses={"attn101": []}, log_level="WARNING")
+    hub = ClassHub(work, postgres, courses={"attn101": []}, log_level="WARN")
     rows: list[tuple[str, float]] = []
     try:
         timed("start: PostgreSQL gradebook, hub, proxy, ngshare, formgrader", hub.start, rows)

@@ -11,6 +11,7 @@ import argparse
 import importlib.util
 import shutil
 import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,8 +25,8 @@ __all__ = ["main", "postgres_server"]
 def postgres_server():
     """The repository's throw-away PostgreSQL (tests/pgserver.py: Debian's server, socket only)."""
     spec = importlib.util.spec_from_file_location("pgserver", REPO / "tests" / "pgserver.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = sys.modules.setdefault("pgserver", importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(module)  # registered first: its dataclass looks its module up
     return module.PostgresServer.start()
 
 
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", help="demo folder (default: a new temporary folder, removed at the end)")
     args = parser.parse_args(argv)
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="attnkit-class-"))
+    # Ctrl-C and SIGTERM stop the class; set explicitly: a shell's background job starts with SIGINT ignored
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"Starting the class in {work} (PostgreSQL, fake LMS, JupyterHub, proxy, ngshare, formgraders)...",
           flush=True)

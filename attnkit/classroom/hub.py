@@ -319,14 +319,10 @@ class ClassHub:
 
     def nbgrader_as_student(self, user: str, *args: str, env: dict[str, str] | None = None,
                             check: bool = True) -> subprocess.CompletedProcess:
-        return self._nbgrader(args, self.work / "home" / user, {**self.student_env(user), **(env or {})}, check)
-
-    def nbgrader_as_instructor(self, course: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return self._nbgrader(args, self.courses[course].dir, self.instructor_env(course), check)
-
-    def _nbgrader(self, args, cwd: Path, env: dict[str, str], check: bool) -> subprocess.CompletedProcess:
-        out = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args], cwd=cwd, env=env,
-                             capture_output=True, text=True, timeout=600)
+        """nbgrader's CLI in the learner's home, as their server runs it (``env``: what a hostile learner changes)."""
+        out = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args], cwd=self.work / "home" / user,
+                             env={**self.student_env(user), **(env or {})}, capture_output=True, text=True,
+                             timeout=600)
         if check and out.returncode != 0:
             raise RuntimeError(f"nbgrader {' '.join(args)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
         return out
