@@ -53,13 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         timed("start: PostgreSQL gradebook, hub, proxy, ngshare, formgrader", hub.start, rows)
 
         def create():
-            r = hub.api("post", "/users", json={"usernames": names})
+            r = hub.api("post", "/users", json={"usernames": names}, timeout=1800)
             r.raise_for_status()
             return r
 
         timed(f"hub API: create {args.students} users (one request)", create, rows)
         timed(f"hub API: add {args.students} to nbgrader-attn101", lambda: hub.api(
-            "post", "/groups/nbgrader-attn101/users", json={"users": names}).raise_for_status(), rows)
+            "post", "/groups/nbgrader-attn101/users", json={"users": names}, timeout=1800).raise_for_status(), rows)
         lookups = []
         for name in names[:: max(1, args.students // 20)][:20]:
             start = time.perf_counter()

@@ -117,6 +117,8 @@ class ClassHub:
         _become_subreaper()
         self._before = _descendants(os.getpid())
         self.work.mkdir(parents=True, exist_ok=True)
+        for course in self.courses.values():  # the formgrader services start in these folders
+            course.dir.mkdir(parents=True, exist_ok=True)
         settings = self.work / "hub_settings.json"
         settings.write_text(json.dumps(self._settings(), indent=1))
         self.lms.start()
@@ -261,9 +263,10 @@ class ClassHub:
         return results
 
     # --- clients -----------------------------------------------------------------------------------------
-    def api(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+    def api(self, method: str, path: str, token: str | None = None, timeout: float = 120,
+            **kwargs: Any) -> requests.Response:
         """The hub's REST API (as attnkit-admin unless ``token``)."""
-        return requests.request(method, f"{self.hub_api}{path}", timeout=120,
+        return requests.request(method, f"{self.hub_api}{path}", timeout=timeout,
                                 headers={"Authorization": f"token {token or self.admin_token}"}, **kwargs)
 
     def ngshare(self, method: str, path: str, token: str, data: dict[str, str] | None = None) -> dict[str, Any]:
