@@ -7,9 +7,9 @@ formgraders; one course, no quiz released) and then times, with N learners (defa
 * ``POST /hub/api/users`` with all N names in one request (what an LMS roster sync does);
 * ``POST /hub/api/groups/nbgrader-attn101/users`` with all N (the course group the Assignments tab reads);
 * ``GET /hub/api/users/<name>``, one user among N (median of 20);
-* ngshare's ``POST /students/attn101`` with all N (the exchange's course roster);
 * ``nbgrader db student import`` of a CSV of N learners into the course's PostgreSQL gradebook
-  (nbgrader's own CLI, in the course folder).
+  (nbgrader's own CLI, in the course folder);
+* ngshare's ``POST /students/attn101`` with all N (the exchange's course roster).
 
 No learner server is started (each would be a JupyterLab process). It prints the machine's load:
 other processes share these cores.
@@ -69,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {rows[-1][0]:<58} {rows[-1][1]:8.3f} s")
         group = hub.api("get", "/groups/nbgrader-attn101").json()
         assert len(group["users"]) == args.students, len(group["users"])
-        timed(f"ngshare: enroll {args.students} in attn101", lambda: hub.enroll("attn101", names), rows)
         roster = work / "roster.csv"
         with roster.open("w", newline="") as fh:
             writer = csv.writer(fh)
@@ -81,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             cwd=course.dir, env=hub.instructor_env("attn101"), check=True, capture_output=True), rows)
         count = postgres.psql("select count(*) from student", "gradebook_attn101")
         assert int(count) >= args.students, count
+        timed(f"ngshare: enroll {args.students} in attn101 (one request)",
+              lambda: hub.enroll("attn101", names, timeout=1800), rows)
     finally:
         hub.stop()
         postgres.stop()

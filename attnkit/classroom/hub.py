@@ -242,10 +242,11 @@ class ClassHub:
         self.enroll(course.name, self.learners(course.name))
         self.course_tasks(course.name, *(f"release={q}" for q in course.quizzes))
 
-    def enroll(self, course: str, students: list[str]) -> None:
+    def enroll(self, course: str, students: list[str], timeout: float = 120) -> None:
         """A roster import into the exchange: the students in ngshare's course roster."""
         rows = [{"username": s, "first_name": s, "last_name": "", "email": f"{s}@lms.example.org"} for s in students]
-        r = self.ngshare("post", f"/students/{course}", self.courses[course].token, {"students": json.dumps(rows)})
+        r = self.ngshare("post", f"/students/{course}", self.courses[course].token, {"students": json.dumps(rows)},
+                         timeout=timeout)
         if not r.get("success"):
             raise RuntimeError(f"ngshare refused the roster of {course}: {r}")
 
@@ -269,8 +270,10 @@ class ClassHub:
         return requests.request(method, f"{self.hub_api}{path}", timeout=timeout,
                                 headers={"Authorization": f"token {token or self.admin_token}"}, **kwargs)
 
-    def ngshare(self, method: str, path: str, token: str, data: dict[str, str] | None = None) -> dict[str, Any]:
-        r = requests.request(method, f"{self.ngshare_url}{path}", data=data, timeout=120,
+    def ngshare(self, method: str, path: str, token: str, data: dict[str, str] | None = None,
+                timeout: float = 120) -> dict[str, Any]:
+        """ngshare's API with ``token``: its JSON answer plus ``status`` (the HTTP status)."""
+        r = requests.request(method, f"{self.ngshare_url}{path}", data=data, timeout=timeout,
                              headers={"Authorization": f"token {token}"})
         try:
             body = r.json()  # ngshare answers JSON as text/html
