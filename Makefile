@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # JupyterLab refuses to run as root (containers, CI) unless told to.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: install sandbox lab lab-instructor test test-fast lint bench bench-grading checkpoints quizzes demo-class bundle clean-notebooks
+.PHONY: install sandbox hub-setup class-demo lab lab-instructor test test-fast lint bench bench-grading checkpoints quizzes demo-class bundle clean-notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 		apt-get update -qq && apt-get install -y -qq postgresql \
 		|| echo 'WARNING: postgresql could not be installed: the PostgreSQL tests will skip (fail on CI)'; fi
 	$(MAKE) --no-print-directory sandbox
+	$(MAKE) --no-print-directory hub-setup
 	touch $@
 
 # Grading runs every notebook in a bubblewrap sandbox (attnkit/grading/grader/sandbox.py) and refuses
@@ -49,6 +50,24 @@ sandbox:
 	@command -v bwrap >/dev/null || echo 'WARNING: no bwrap: grading refuses (apt-get install -y bubblewrap as root)'
 
 install: $(STAMP)
+
+# The class on JupyterHub (deploy/hub/, `make class-demo`, tests/test_hub_*.py) needs three things pip's
+# resolver cannot give the course environment:
+# - ngshare (the exchange service) in its own environment with SQLAlchemy<2 (with SQLAlchemy 2,
+#   ngshare 0.6.0 answers "Successfully released" and stores nothing);
+# - ngshare-exchange (its nbgrader plug-in) without its dependencies: it pins jupyter_core<4.11.2,
+#   which nbgrader 0.9 cannot use; it needs only rapidfuzz (in pyproject.toml) besides;
+# - configurable-http-proxy, JupyterHub's proxy, from npm (deploy/hub/package-lock.json), and PostgreSQL.
+NGSHARE_VENV := .venv-ngshare
+hub-setup:
+	@test -x $(NGSHARE_VENV)/bin/python || $(PYTHON) -m venv $(NGSHARE_VENV)
+	$(NGSHARE_VENV)/bin/python -m pip install --quiet "ngshare==0.6.0" "sqlalchemy>=1.4,<2"
+	$(BIN)/python -m pip install --quiet --no-deps "ngshare-exchange==0.5.3"
+	@if command -v npm >/dev/null; then cd deploy/hub && npm ci --no-audit --no-fund --loglevel=error; \
+		else echo 'WARNING: no npm: the class hub (make class-demo, tests/test_hub_*.py) cannot start its proxy'; fi
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq postgresql \
+		|| echo 'WARNING: PostgreSQL could not be installed: the hub tests will skip (fail on CI)'; fi
 
 # The learners' JupyterLab: its settings (opens on lessons/, no news feed, nbgrader's instructor tools
 # hidden) live in jupyter_config/learner/; tests/test_browser.py starts its server from this recipe.
@@ -92,6 +111,11 @@ quizzes: install
 
 demo-class: install
 	$(BIN)/attnkit demo-class
+
+# a class on this machine: PostgreSQL, the fake LMS, JupyterHub and its proxy, ngshare, a formgrader per
+# course, all on 127.0.0.1 (ports 18100-18199); prints how to log in; Ctrl-C stops everything
+class-demo: install
+	$(BIN)/python -m attnkit.classroom.demo
 
 # what a class receives: lessons, releases, the package; no solutions, hidden tests or answer key
 bundle: install

@@ -1,9 +1,9 @@
 """Test-wide settings, for the tests and the notebook kernels they start.
 
 Markers (registered in pyproject.toml): the tests that run a notebook, nbgrader, JupyterLab or a
-browser, or a PostgreSQL server, are marked ``slow`` (and ``lessons``, ``nbgrader``, ``lab``, ``browser``
-or ``postgres``), so that
-``make test-fast`` (``-m "not slow"``) is the inner loop and ``make test`` still runs everything.
+browser, a PostgreSQL server or the class hub, are marked ``slow`` (and ``lessons``, ``nbgrader``,
+``lab``, ``browser``, ``postgres`` or ``hub``), so that ``make test-fast`` (``-m "not slow"``) is the
+inner loop and ``make test`` still runs everything.
 The tests that run student code in the grading sandbox are marked ``sandbox`` (by file below, or
 by hand): where bubblewrap cannot run here they are skipped with the reason, except on CI
 (CI=true), where that is a failure.
@@ -17,8 +17,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # test file -> what makes it slow
-SLOW_FILES = {"test_quizzes.py": "nbgrader", "test_lab.py": "lab", "test_browser.py": "browser"}
-SLOW_MARKERS = ("lessons", "nbgrader", "lab", "browser", "postgres")
+SLOW_FILES = {"test_quizzes.py": "nbgrader", "test_lab.py": "lab", "test_browser.py": "browser",
+              "test_hub_class.py": "hub"}
+SLOW_MARKERS = ("lessons", "nbgrader", "lab", "browser", "postgres", "hub")
 # test files whose every test grades in the sandbox (others mark single tests @pytest.mark.sandbox)
 SANDBOX_FILES = ("test_warm.py", "test_adversarial.py", "test_feedback_browser.py", "test_quizzes.py")
 
