@@ -9,6 +9,9 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
+# axe-core, injected into pages by the accessibility test (tests/test_browser_a11y.py): the npm package
+# pinned in package-lock.json
+AXE := node_modules/axe-core/axe.min.js
 # JupyterLab refuses to run as root (containers, CI) unless told to.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -44,7 +47,15 @@ sandbox:
 		|| echo 'WARNING: bubblewrap could not be installed: grading will refuse to run'; fi
 	@command -v bwrap >/dev/null || echo 'WARNING: no bwrap: grading refuses (apt-get install -y bubblewrap as root)'
 
-install: $(STAMP)
+install: $(STAMP) $(AXE)
+
+# npm ci installs exactly package-lock.json into node_modules/ (nothing is fetched at test time); as
+# root on Debian/Ubuntu, npm is installed when it is missing; without it the accessibility test skips
+$(AXE): package-lock.json
+	@if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq npm || true; fi
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo 'WARNING: no npm: axe-core is not installed, the accessibility browser test will skip'; fi
 
 # The learners' JupyterLab: its settings (opens on lessons/, no news feed, nbgrader's instructor tools
 # hidden) live in jupyter_config/learner/; tests/test_browser.py starts its server from this recipe.

@@ -59,15 +59,15 @@ def test_explorer_names_an_unknown_word_and_keeps_working(attention, capsys):
 
 
 def test_explorer_shows_its_temperature_one_way_and_displays_a_closed_figure(attention, monkeypatch):
-    """The slider's readout is the title's number (3.55 vs 3.5 before); a figure is closed before it is
+    """The temperature's label is the title's number (3.55 vs 3.5 before); a figure is closed before it is
     displayed (an open one could be drawn again while a widget message is handled: a blank figure)."""
     import IPython.display
 
     from attnkit.translation.plots import EXPLORER_TEMPERATURES, _draw
 
     registered_when_shown = []
-    monkeypatch.setattr(IPython.display, "display",
-                        lambda fig: registered_when_shown.append(plt.fignum_exists(fig.number)))
+    monkeypatch.setattr(IPython.display, "display", lambda shown: registered_when_shown.append(
+        plt.fignum_exists(shown.number)) if hasattr(shown, "number") else None)  # figures, not the status script
     box = spotlight_explorer(attention, "the black cat sat")
     temperature = box.children[1].children[1]
     assert temperature.options == tuple((f"{t:g}", t) for t in EXPLORER_TEMPERATURES) and temperature.value == 1.0
