@@ -212,3 +212,17 @@ def test_the_explorer_names_every_control_and_announces_each_redraw():
     assert "French: le chat noir assis" in first and "Redrawn:" in first and "'noir': 'black'" in first
     temperature.value = 10.0
     assert html.unescape(status.value) != first and "temperature 10" in html.unescape(status.value)
+
+
+def test_pages_the_course_writes_get_a_language_and_readable_contrast():
+    page = accessible.accessible_page("<!DOCTYPE html>\n<html>\n<head><title>t</title></head><body></body></html>")
+    assert '<html lang="en">' in page and accessible.PAGE_CSS in page
+    assert accessible.accessible_page(page) == page, "applied twice, changed once"
+    assert accessible.accessible_page('<html lang="fr"><head></head></html>').startswith('<html lang="fr">')
+
+
+def test_the_page_script_names_slider_handles_and_makes_redraws_live():
+    """The script shipped with every figure: what it marks (checked in Chromium by test_browser_a11y.py)."""
+    page = accessible.figure_html(attnkit.plot_spotlight([0.2, 0.8], ["a", "b"]).figure)
+    for part in (".attnkit-live", "'status'", "aria-live", ".widget-output", ".noUi-handle", "aria-label"):
+        assert part in page

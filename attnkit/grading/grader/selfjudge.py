@@ -110,7 +110,10 @@ def write_feedback(nb: nbformat.NotebookNode, path: Path) -> Path:
                                                 "evalue": o.get("evalue", ""),
                                                 "traceback": [f"{o.get('ename', 'Error')}: {o.get('evalue', '')}"]})
                             if o.get("output_type") == "error" else o for o in cell.outputs]
+    from attnkit.accessible import accessible_page
+
     html, _ = HTMLExporter().from_notebook_node(nb)
+    html = accessible_page(html)  # WCAG 2.1 AA text contrast and language (tests/test_browser_a11y.py)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html)
     return path
