@@ -15,7 +15,7 @@ AXE := node_modules/axe-core/axe.min.js
 # JupyterLab refuses to run as root (containers, CI) unless told to.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: install sandbox lab lab-instructor test test-fast lint bench bench-grading checkpoints quizzes demo-class bundle clean-notebooks
+.PHONY: install sandbox lab lab-instructor test test-fast test-a11y lint bench bench-grading checkpoints quizzes demo-class bundle clean-notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ test: install
 # the inner loop: everything but the notebooks, nbgrader, JupyterLab and the browser (< 60 s)
 test-fast: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" --durations=10 --basetemp="$$(mktemp -d)/pytest" $(PYTEST_ARGS)
+
+# axe-core on every lesson after Run All (make test checks two of them; this takes ~11 minutes)
+test-a11y: install
+	ATTNKIT_A11Y_ALL=1 $(BIN)/python -m pytest -s --basetemp="$$(mktemp -d)/pytest" tests/test_browser_a11y.py $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
