@@ -80,7 +80,7 @@ def _is_colorbar(ax: Any) -> bool:
 def _axis_words(ax: Any, which: str) -> str:
     label = getattr(ax, f"get_{which}label")()
     scale = getattr(ax, f"get_{which}scale")()
-    return (label or which) + (f" ({scale} scale)" if scale != "linear" else "")
+    return (label or "unlabelled") + (f" ({scale} scale)" if scale != "linear" else "")
 
 
 def _describe_lines(ax: Any) -> list[str]:
@@ -181,7 +181,7 @@ def alt_text(target: Any) -> str:
     if len(texts) == 1:
         return f"Figure {head!r}: {texts[0]}" if head else texts[0]
     intro = f"Figure {head!r} with {len(texts)} panels" if head else f"Figure with {len(texts)} panels"
-    return intro + ". " + " ".join(f"Panel {k + 1}: {t}" for k, t in enumerate(texts))
+    return intro + ". " + " ".join(f"Panel {k + 1}: {t.rstrip('.')}." for k, t in enumerate(texts))
 
 
 def _png(fig: Any) -> bytes:

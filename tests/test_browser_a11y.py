@@ -95,7 +95,7 @@ def test_lesson_after_run_all_has_no_axe_violation_in_course_content(browser, a1
             summary[name] = {"run_all_s": round(seconds, 1), "axe_s": round(time.time() - start, 1),
                              "figures": len(figures), "course": report.by_rule("course"),
                              "jupyterlab": report.by_rule("host"),
-                             "jupyterlab_examples": {v.rule: v.html[:160] for v in report.host}}
+                             "jupyterlab_examples": {v.rule: v.html[:160] for v in report.host}, "alt_texts": figures}
             print(f"{lesson}: Run All {seconds:.0f} s, {len(figures)} figures; axe: course {report.by_rule('course')}, "
                   f"JupyterLab's own (not failed on) {report.by_rule('host')}")
             if name.startswith("02"):  # one figure and one widget, looked at as pictures and as a tree
