@@ -21,7 +21,8 @@ So :func:`enable` (called by ``import attnkit`` inside IPython) makes every matp
 as ``text/html``: an ``<img>`` with the alt text followed by the same words as visible text (in a
 folded ``<details>``, so a screen reader does not hear them twice), plus ``image/png`` with
 an ``alt`` metadata key (nbconvert's classic template, nbsphinx, the Jupyter pre-proposal JEP 120)
-and ``text/plain`` = the alt text. Widgets announce what they redraw with :func:`live_status`.
+and ``text/plain`` = the alt text; and lines of a plain ``ax.plot`` differ by line style as well as
+colour (:func:`course_style`). Widgets announce what they redraw with :func:`live_status`.
 """
 from __future__ import annotations
 
@@ -38,13 +39,14 @@ import numpy as np
 
 __all__ = ["set_alt", "alt_text", "describe_axes", "figure_html", "enable", "num", "percent", "listing",
            "live_status", "set_status", "show_figure", "accessible_page", "PAGE_CSS", "LINE_STYLES", "MARKERS",
-           "OKABE_ITO"]
+           "OKABE_ITO", "course_style"]
 
-# a colour-blind-safe palette (Okabe & Ito 2008) and line styles and markers that tell lines apart
-# without colour; lines cycle through all three together
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
-LINE_STYLES = ("-", "--", "-.", ":")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+# colour-blind-safe colours (Okabe & Ito 2008; reddish purple and orange darkened so that every line
+# has 3:1 contrast on white, WCAG 1.4.11), and line styles and markers that tell lines apart without
+# colour; lines cycle through them together
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#000000", "#A6457F", "#8F6300")
+LINE_STYLES = ("-", "--", "-.", ":", (0, (3, 1, 1, 1, 1, 1)), (0, (8, 2)))
+MARKERS = ("o", "s", "^", "D", "v", "P")
 MAX_ITEMS = 24  # the longest list an automatic description spells out
 
 _ALT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -222,6 +224,15 @@ def _inline_backend_set_up() -> None:
         import matplotlib_inline.backend_inline  # noqa: F401
 
 
+def course_style() -> None:
+    """Every plain ``ax.plot`` of a lesson cycles colours and line styles together (matplotlib's
+    default cycle tells lines apart by colour alone)."""
+    import matplotlib
+    from cycler import cycler
+
+    matplotlib.rcParams["axes.prop_cycle"] = cycler(color=OKABE_ITO) + cycler(linestyle=LINE_STYLES)
+
+
 def _formatters(shell: Any) -> None:
     """(Re-)register the Figure formatters: matplotlib-inline's set-up removes every Figure formatter.
 
@@ -231,6 +242,9 @@ def _formatters(shell: Any) -> None:
     _inline_backend_set_up()
     formatters = shell.display_formatter.formatters
     figure = sys.modules.get("matplotlib.figure")
+    if figure is not None and not getattr(shell, "_attnkit_style", False):
+        course_style()
+        shell._attnkit_style = True
     for mime, function in (("text/html", _as_html), ("image/png", _as_png), ("text/plain", _as_text)):
         if figure is not None:
             formatters[mime].for_type(figure.Figure, function)

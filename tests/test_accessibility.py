@@ -148,12 +148,32 @@ def test_figure_html_has_the_alt_text_on_the_image_and_in_a_caption():
 def test_colour_never_tells_lines_or_the_peak_apart_alone():
     from attnkit.translation.plots import plot_accuracy_curves
 
-    ax = plot_accuracy_curves({f"model {k}": {1: 0.9, 2: 0.5} for k in range(4)})
+    ax = plot_accuracy_curves({f"model {k}": {1: 0.9, 2: 0.5} for k in range(6)})
     styles = [(line.get_linestyle(), line.get_marker()) for line in ax.get_lines()]
-    assert len(set(styles)) == 4, f"lines differ by colour only: {styles}"
+    assert len(set(styles)) == 6, f"lines differ by colour only: {styles}"
     ax = attnkit.plot_spotlight(WEIGHTS[2], SOURCE)
     hatches = [bar.get_hatch() for bar in ax.patches]
     assert hatches[1] and not any(hatches[k] for k in (0, 2, 3)), "the largest weight is hatched, the others not"
+
+
+def test_plain_matplotlib_lines_differ_by_style_in_the_course_style():
+    with matplotlib.rc_context():
+        accessible.course_style()
+        _, ax = plt.subplots()
+        cycle = matplotlib.rcParams["axes.prop_cycle"].by_key()
+        assert len(set(map(str, cycle["linestyle"]))) == len(set(cycle["color"])) == len(accessible.LINE_STYLES)
+        lines = [ax.plot([0, 1], [k, k])[0] for k in range(4)]
+        assert len({line.get_linestyle() for line in lines}) == 4, "the first four lines: solid, dashed, -., dotted"
+
+
+def _contrast(color: str) -> float:
+    rgb = np.array(matplotlib.colors.to_rgb(color))
+    linear = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return 1.05 / (float(linear @ [0.2126, 0.7152, 0.0722]) + 0.05)
+
+
+def test_line_colours_have_3_to_1_contrast_on_white():
+    assert all(_contrast(c) >= 3 for c in accessible.OKABE_ITO), [round(_contrast(c), 2) for c in accessible.OKABE_ITO]
 
 
 # in a real kernel --------------------------------------------------------------------------------
