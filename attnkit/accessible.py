@@ -340,7 +340,7 @@ def set_status(status: Any, text: str) -> None:
 
 
 def show_figure(fig: Any, out: Any, status: Any = None, lead: Sequence[str] = ()) -> str:
-    """Display ``fig`` in the Output widget ``out`` (with its alt text) and announce the new picture.
+    """Show ``fig`` in the Output widget ``out`` (with its alt text) and announce the new picture.
 
     Args:
         fig: the Figure (closed here, so pyplot does not draw it a second time).
@@ -354,13 +354,16 @@ def show_figure(fig: Any, out: Any, status: Any = None, lead: Sequence[str] = ()
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    text = alt_text(fig)
+    text, png = alt_text(fig), _png(fig)
+    bundle = {"text/html": figure_html(fig, png), "image/png": base64.b64encode(png).decode("ascii"),
+              "text/plain": text}
     plt.close(fig)  # a figure still registered with pyplot can be drawn twice while a widget message runs
+    # drawn before the output is cleared: the old picture stays until the new one replaces it
     out.clear_output(wait=True)
     with out:
         for line in lead:
             print(line)
-        display(fig)
+        display(bundle, raw=True, metadata={"image/png": {"alt": text}})
     if status is not None:
         set_status(status, " ".join([*lead, "Redrawn:", text]))
     return text
