@@ -295,7 +295,8 @@ def accessible_page(page: str, lang: str = "en") -> str:
 #   only inside a live region that already exists: the status widget's own element, which stays, is
 #   made the live region (role=status);
 # * an Output widget that shows attnkit figures (interact, interactive_output) is made a polite live
-#   region, so a redraw is announced with the new figure's alt text;
+#   region, so a redraw is announced with the new figure's alt text (not where a status line of its
+#   box says it already: once is enough);
 # * ipywidgets' slider handle (noUiSlider, role=slider) has no accessible name: it gets its
 #   widget's label. Arrow keys already move it.
 _A11Y_SCRIPT = """<script>(function () {
@@ -305,7 +306,8 @@ _A11Y_SCRIPT = """<script>(function () {
   const mark = () => {
     document.querySelectorAll('.attnkit-live:not([aria-live])').forEach(el => live(el, 'status'));
     document.querySelectorAll('.widget-output:not([aria-live])').forEach(el => {
-      if (el.querySelector('.attnkit-figure')) live(el, null); });
+      const box = el.closest('.widget-box');  // a box with its own status line is announced by it
+      if (el.querySelector('.attnkit-figure') && !(box && box.querySelector('.attnkit-live'))) live(el, null); });
     document.querySelectorAll('.widget-slider .noUi-handle:not([aria-label])').forEach(el => {
       const label = el.closest('.widget-slider').querySelector('.widget-label');
       if (label && label.textContent.trim()) el.setAttribute('aria-label', label.textContent.trim()); });

@@ -83,11 +83,17 @@ def test_lesson_after_run_all_has_no_axe_violation_in_course_content(browser, a1
         with screenshot_on_failure(tab, shots, f"a11y_{name}"):
             jlab.open_notebook(tab, a11y_lab, lesson)
             seconds = jlab.run_all(tab, RUN_ALL_TIMEOUT)
+            # Run All can look finished while the kernel was still starting: wait until every cell ran
+            jlab.wait_until(lambda: all(re.search(r"\d", p) for p in jlab.prompts(tab))
+                            and jlab.kernel_status(tab) == "idle", RUN_ALL_TIMEOUT, f"{lesson}: every code cell to run")
             assert not jlab.error_outputs(tab), f"{lesson}: an error output after Run All"
             for view in tab.locator(f"{jlab.CODE_CELL} .jp-OutputArea-output:has(> .jupyter-widgets)").all():
                 view.scroll_into_view_if_needed()
                 if view.locator(".widget-slider, .widget-dropdown, .widget-text").count():  # not a progress bar
                     jlab.wait_until(lambda v=view: v.locator("img").count(), 60, f"{lesson}: a widget's figure")
+                    # its redraws are announced once: by a live status line or a live Output widget
+                    jlab.wait_until(lambda v=view: v.locator(".attnkit-live[aria-live], .widget-output[aria-live]")
+                                    .count() == 1, 30, f"{lesson}: one live region in each widget")
             time.sleep(1)
             start = time.time()
             report = axe.check_page(tab)
