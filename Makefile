@@ -9,10 +9,13 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
+# axe-core, injected into pages by the accessibility test (tests/test_browser_a11y.py): the npm package
+# pinned in package-lock.json
+AXE := node_modules/axe-core/axe.min.js
 # JupyterLab refuses to run as root (containers, CI) unless told to.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: install sandbox hub-setup class-demo lab lab-instructor test test-fast lint bench bench-grading checkpoints quizzes demo-class bundle clean-notebooks
+.PHONY: install sandbox hub-setup class-demo lab lab-instructor test test-fast test-a11y lint bench bench-grading checkpoints quizzes demo-class bundle clean-notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +52,15 @@ sandbox:
 		|| echo 'WARNING: bubblewrap could not be installed: grading will refuse to run'; fi
 	@command -v bwrap >/dev/null || echo 'WARNING: no bwrap: grading refuses (apt-get install -y bubblewrap as root)'
 
-install: $(STAMP)
+install: $(STAMP) $(AXE)
+
+# npm ci installs exactly package-lock.json into node_modules/ (nothing is fetched at test time); as
+# root on Debian/Ubuntu, npm is installed when it is missing; without it the accessibility test skips
+$(AXE): package-lock.json
+	@if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq npm || true; fi
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo 'WARNING: no npm: axe-core is not installed, the accessibility browser test will skip'; fi
 
 # The class on JupyterHub (deploy/hub/, `make class-demo`, tests/test_hub_*.py) needs three things pip's
 # resolver cannot give the course environment:
@@ -86,6 +97,10 @@ test: install
 # the inner loop: everything but the notebooks, nbgrader, JupyterLab and the browser (< 60 s)
 test-fast: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" --durations=10 --basetemp="$$(mktemp -d)/pytest" $(PYTEST_ARGS)
+
+# axe-core on every lesson after Run All (make test checks lesson 2; all seven took 18 minutes here, loaded)
+test-a11y: install
+	ATTNKIT_A11Y_ALL=1 $(BIN)/python -m pytest -s --basetemp="$$(mktemp -d)/pytest" tests/test_browser_a11y.py $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

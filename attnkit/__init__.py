@@ -24,6 +24,7 @@ The core that learners rebuild is at the top of the package (``attention``, ``ma
 | 6 multi-head | `heads.py`, `attention.py`, `plotting.py`, `diagrams.py` | `transformer/minilm.py`, `transformer/embeddings.py`, `transformer/head_patterns.py`, `transformer/params.py`, `experiments/timing.py`, `experiments/arithmetic.py` | `activities.py`, `grading/content/exercises/lesson6_multi_head.py`, `grading/content/exercises/q6_multi_head.py` |
 | 7 transformer | `heads.py`, `masks.py`, `plotting.py`, `attention.py` | `transformer/positional.py`, `transformer/layers.py`, `transformer/model.py`, `transformer/figure.py`, `transformer/training_speed.py`, `transformer/minilm.py`, `transformer/params.py`, `translation/training.py`, `translation/seq2seq.py`, `translation/toy_language.py`, `translation/plots.py`, `experiments/timing.py` | `activities.py`, `grading/content/exercises/lesson7_transformer.py`, `grading/content/exercises/q7_transformer.py` |
 """
+from attnkit.accessible import enable as _show_figures_with_alt_text
 from attnkit.attention import (
                                additive_scores,
                                attend,
@@ -40,6 +41,9 @@ from attnkit.plotting import plot_attention, plot_spotlight
 from attnkit.transformer.embeddings import embed
 from attnkit.transformer.minilm import MiniLM, load_minilm
 from attnkit.transformer.params import transformer_parameter_count
+
+# inside Jupyter, every matplotlib figure is shown with its text alternative (attnkit.accessible)
+_show_figures_with_alt_text()
 
 __version__ = "0.1.0"
 

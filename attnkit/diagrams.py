@@ -3,7 +3,8 @@
 Used by lessons 4, 5 and 6. Every picture uses the course's shape legend (B, H, L, S, D, d_k, d_v),
 queries on rows and keys on columns like every weight matrix of the course. Each function returns
 the ``Figure`` and never calls ``plt.show()``; the labels it writes are plain ``Text`` artists, so a
-test can read them back with :func:`diagram_labels`.
+test can read them back with :func:`diagram_labels`. Each figure carries its text alternative
+(``attnkit.accessible.alt_text(fig)``), which says in words what the picture draws, sizes included.
 
 Example:
     >>> import matplotlib
@@ -18,6 +19,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from attnkit.accessible import listing, percent, set_alt
 
 __all__ = ["diagram_labels", "draw_qkv_pipeline", "draw_masks", "draw_head_split", "draw_self_attention"]
 
@@ -107,7 +110,11 @@ def draw_qkv_pipeline(L: int = 4, S: int = 3, d_k: int = 2, d_v: int = 2) -> Any
     ax.text(6.2, -0.45, r"$\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\left(QK^\top/\sqrt{d_k}\right)V$",
             ha="center", fontsize=13)
     ax.set_title("scaled dot-product attention: queries on rows, keys on columns")
-    return fig
+    return set_alt(fig, f"Diagram of scaled dot-product attention as a pipeline of matrices drawn at their shapes: "
+                   f"Q ({L}, {d_k}) and K ({S}, {d_k}) give scores = Q K^T / sqrt(d_k) of shape ({L}, {S}); softmax "
+                   f"over each row gives weights ({L}, {S}) whose rows sum to 1; weights @ V with V ({S}, {d_v}) "
+                   f"gives the output ({L}, {d_v}). Queries are on rows, keys on columns. Formula: "
+                   f"Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V.")
 
 
 def draw_masks(masks: Sequence[tuple[str, Any]] | None = None) -> Any:
@@ -152,9 +159,17 @@ def draw_masks(masks: Sequence[tuple[str, Any]] | None = None) -> Any:
         ax.text(S / 2, -0.4, "keys j (S) →", ha="center", fontsize=9)
         ax.text(-0.3, L / 2, "queries i (L) →", rotation=-90, va="center", ha="center", fontsize=9)
         ax.set_title(title, fontsize=10)
-    fig.suptitle("boolean masks: True (blue) = may attend, False (grey) = weight 0", fontsize=11)
+    fig.suptitle("boolean masks: True (blue, T) = may attend, False (grey, F) = weight 0", fontsize=11)
     fig.tight_layout()
-    return fig
+    panels = []
+    for title, mask in masks:
+        m = np.asarray(mask, dtype=bool)
+        rows = [f"row {i}: " + " ".join("T" if x else "F" for x in row) for i, row in enumerate(m)]
+        empty = [str(i) for i in range(len(m)) if not m[i].any()]
+        panels.append(f"{title!r}, {m.shape[0]} queries by {m.shape[1]} keys, " + ", ".join(rows)
+                      + (f"; row {', '.join(empty)} has every key masked: weights 0, output 0" if empty else ""))
+    return set_alt(fig, f"{len(panels)} boolean masks, T = may attend, F = the key gets weight 0 (queries on rows, "
+                   f"keys on columns). " + " ".join(f"Mask {k + 1}: {p}." for k, p in enumerate(panels)))
 
 
 def draw_head_split(L: int = 4, D: int = 12, H: int = 3) -> Any:
@@ -197,7 +212,11 @@ def draw_head_split(L: int = 4, D: int = 12, H: int = 3) -> Any:
     ax.text((left + width_heads) / 2, -0.75, "(B, L, H*d_k) -> reshape (B, L, H, d_k) -> transpose (B, H, L, d_k); "
             "merge_heads undoes both", ha="center", fontsize=9)
     ax.set_title(f"split_heads: head h gets columns h*d_k .. (h+1)*d_k - 1 of every position (d_k = D / H = {d_k})")
-    return fig
+    return set_alt(fig, f"Diagram of split_heads: x of shape (L, D) = ({L}, {D}) is cut along its width into H = {H} "
+                   f"groups of d_k = D / H = {d_k} columns, each group drawn in its own colour and labelled; "
+                   + listing(f"head {h} gets columns {h * d_k} to {(h + 1) * d_k - 1}" for h in range(H))
+                   + f". The result has shape (H, L, d_k) = ({H}, {L}, {d_k}): (B, L, H*d_k) is reshaped to "
+                   f"(B, L, H, d_k) and transposed to (B, H, L, d_k); merge_heads undoes both.")
 
 
 def draw_self_attention(words: Sequence[str] = ("the", "cat", "sat"), weights: Any = None) -> Any:
@@ -233,4 +252,8 @@ def draw_self_attention(words: Sequence[str] = ("the", "cat", "sat"), weights: A
     ax.text((xs[0] + xs[-1]) / 2, -0.75, "every word attends to every word, itself included: weights (L, L)",
             ha="center", fontsize=9)
     ax.set_title("self-attention: one sentence asks and answers")
-    return fig
+    rows = [f"{words[i]!r} -> " + ", ".join(f"{words[j]!r} {percent(w[i, j])}" for j in range(L)) for i in range(L)]
+    return set_alt(fig, f"Diagram of self-attention over the {L} words {' '.join(words)}: the same sentence X gives "
+                   f"the queries (top row, Q = X W_q) and the keys and values (bottom row, K = X W_k, V = X W_v); "
+                   f"every query word is joined to every key word, itself included, by a line as thick as its "
+                   f"weight. Weights per query: " + listing(rows) + ".")

@@ -1,7 +1,9 @@
 """Pictures of attention: a heatmap of weights and a spotlight of one query's weights.
 
 Heatmaps put queries on rows and keys on columns, as in every weight matrix of the course.
-Functions draw on an ``Axes`` and return it; they never call ``plt.show()``.
+Functions draw on an ``Axes`` and return it; they never call ``plt.show()``. Each attaches its text
+alternative (what is drawn and the numbers it shows) to that Axes: read it with
+``attnkit.accessible.alt_text(ax)``; in Jupyter it is shown with the figure.
 """
 from __future__ import annotations
 
@@ -11,13 +13,37 @@ from typing import Any
 import numpy as np
 
 from attnkit import _backend as bk
+from attnkit.accessible import listing, percent, set_alt
 from attnkit.errors import check_shape
 
-__all__ = ["plot_attention", "plot_spotlight"]
+__all__ = ["plot_attention", "plot_spotlight", "attention_alt"]
 
 
 def _numpy(x: Any) -> np.ndarray:
     return bk.like(x, np.zeros(0)) if bk.is_torch(x) else np.asarray(x, dtype=float)
+
+
+def _label(labels: Sequence[str] | None, i: int) -> str:
+    return repr(str(labels[i])) if labels is not None else str(i)
+
+
+def attention_alt(w: np.ndarray, query_labels: Sequence[str] | None, key_labels: Sequence[str] | None,
+                  title: str | None = None, top: int = 2) -> str:
+    """The text alternative of a weight heatmap: its size and, per query row, its largest weights.
+
+    Args:
+        w: (L, S) weights.
+        top: how many of each row's largest weights to name.
+    """
+    L, S = w.shape
+    rows = []
+    for i in range(L):
+        order = np.argsort(-w[i], kind="stable")[:min(top, S)]
+        rows.append(f"{_label(query_labels, i)}: " + ", ".join(f"{_label(key_labels, j)} {percent(w[i, j])}"
+                                                              for j in order))
+    head = f"Heatmap {title!r}: " if title else "Heatmap: "
+    return (head + f"attention weights of {L} queries (rows) over {S} keys (columns), from {percent(w.min())} "
+            f"to {percent(w.max())}. Each query's largest weights: " + listing(rows, limit=30) + ".")
 
 
 def plot_attention(
@@ -58,7 +84,7 @@ def plot_attention(
                         color="black" if w[i, j] > 0.6 * w.max() else "white")
     if title:
         ax.set_title(title)
-    return ax
+    return set_alt(ax, attention_alt(w, query_labels, key_labels, title))
 
 
 def plot_spotlight(
@@ -81,9 +107,12 @@ def plot_spotlight(
         raise ValueError(f"key_labels has {len(key_labels)} labels but weights_row has {S} weights (keys, S)")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.8 * S + 2, 2.5))
-    colors = ["tab:orange" if x == w.max() else "tab:gray" for x in w]
-    bars = ax.bar(range(S), w, color=colors)
-    ax.bar_label(bars, labels=[f"{100 * x:.0f}%" for x in w])
+    # the largest weight is orange and hatched, its label bold: not told by colour alone
+    peak = w == w.max()
+    bars = ax.bar(range(S), w, color=["#D55E00" if p else "#8C8C8C" for p in peak],
+                  hatch=["//" if p else "" for p in peak], edgecolor="black", linewidth=0.5)
+    for text, p in zip(ax.bar_label(bars, labels=[percent(x) for x in w]), peak):
+        text.set_fontweight("bold" if p else "normal")
     ax.set_xticks(range(S), key_labels, rotation=45 if S > 8 else 0, ha="right" if S > 8 else "center")
     # headroom above the tallest bar for its percentage (a 100% label must not run into the title);
     # ticks stop at 1, the largest weight there is
@@ -92,4 +121,8 @@ def plot_spotlight(
     ax.set_ylabel("attention weight")
     if title:
         ax.set_title(title)
-    return ax
+    order = np.argsort(-w, kind="stable")
+    head = f"Bar chart {title!r}: " if title else "Bar chart: "
+    return set_alt(ax, head + f"one query's attention weights over {S} keys; the largest is "
+                   f"{key_labels[order[0]]!r} with {percent(w[order[0]])}. All weights: "
+                   + listing(f"{key_labels[j]!r} {percent(w[j])}" for j in range(S)) + ".")

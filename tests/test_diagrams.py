@@ -43,7 +43,7 @@ def test_masks_mark_true_false_and_the_all_masked_row():
     text = _text(fig)
     for part in ("causal", "padding", "all masked", "queries i (L)", "keys j (S)"):
         assert part in text, f"the mask picture lacks {part!r}"
-    assert "True (blue) = may attend" in fig._suptitle.get_text()
+    assert "True (blue, T) = may attend" in fig._suptitle.get_text()
     plt.close(fig)
 
 

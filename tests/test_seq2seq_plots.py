@@ -59,21 +59,22 @@ def test_explorer_names_an_unknown_word_and_keeps_working(attention, capsys):
 
 
 def test_explorer_shows_its_temperature_one_way_and_displays_a_closed_figure(attention, monkeypatch):
-    """The slider's readout is the title's number (3.55 vs 3.5 before); a figure is closed before it is
-    displayed (an open one could be drawn again while a widget message is handled: a blank figure)."""
+    """The temperature's label is the title's number (3.55 vs 3.5 before); a figure is closed before it is
+    shown (an open one could be drawn again while a widget message is handled: a blank figure)."""
     import IPython.display
 
     from attnkit.translation.plots import EXPLORER_TEMPERATURES, _draw
 
-    registered_when_shown = []
+    bundles = []  # what the explorer displays: figures as drawn bundles (not the status line's script)
     monkeypatch.setattr(IPython.display, "display",
-                        lambda fig: registered_when_shown.append(plt.fignum_exists(fig.number)))
+                        lambda shown, **kw: bundles.append(shown) if kw.get("raw") else None)
     box = spotlight_explorer(attention, "the black cat sat")
     temperature = box.children[1].children[1]
     assert temperature.options == tuple((f"{t:g}", t) for t in EXPLORER_TEMPERATURES) and temperature.value == 1.0
     temperature.value = 3.0
     assert temperature.label == "3"
+    assert len(bundles) == 2 and all({"text/html", "image/png"} <= set(b) for b in bundles)
+    assert not plt.get_fignums(), "a figure left registered with pyplot (it could be drawn again, blank)"
     assert _draw(attention, "the black cat sat", 0, temperature.value)[1].axes[0].get_title() == "temperature 3"
-    assert registered_when_shown == [False, False], "display(fig) of a figure still registered with pyplot"
     assert all(w.style.description_width == "initial" for w in (box.children[0], *box.children[1].children))
 

@@ -18,6 +18,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
+from attnkit.accessible import listing, percent, set_alt
+
 __all__ = ["library_lookup_diagram"]
 
 BOOKS = ("Neural networks", "Deep learning", "Bird songs", "Pasta at home")
@@ -83,4 +85,8 @@ def library_lookup_diagram(books: Sequence[str] = BOOKS, weights: Sequence[float
     ax.axis("off")
     ax.set_title("soft lookup: read every book, weighted by how well its spine matches")
     fig.tight_layout()
-    return fig
+    return set_alt(fig, f"Diagram of the soft library lookup softmax(q . k_s / T) @ V for the question {question!r}: "
+                   f"the query q (D numbers) is compared with the spine label (key k_s) of each of {S} books; a "
+                   f"softmax of the scores divided by the temperature T gives weights that sum to 1, drawn as bars "
+                   f"and as arrow widths: " + listing(f"{title!r} {percent(w)}" for title, w in zip(books, weights))
+                   + "; the output is the weighted sum of the books' contents (the values v_s, d_v numbers).")

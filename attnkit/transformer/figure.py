@@ -81,4 +81,16 @@ def draw_transformer(num_layers: int | str = "N", d_model: int | str = "D") -> A
     ax.text(enc_x + 2.1, enc_y[1] + 0.47, f"(B, S, {d_model})", ha="left", va="center", fontsize=7.5, color="#555555")
     ax.text(dec_x + 2.1, dec_y[1] + 0.47, f"(B, L, {d_model})", ha="left", va="center", fontsize=7.5, color="#555555")
     ax.set_title("Encoder (left) and decoder (right): every sublayer is x = LayerNorm(x + Sublayer(x))")
-    return fig
+    from attnkit.accessible import set_alt
+
+    def blocks(stack: list) -> str:
+        return ", ".join(text.replace("\n", " ") for text, _ in stack)
+
+    return set_alt(fig, f"Diagram of the Transformer encoder-decoder (Figure 1 of Attention Is All You Need), "
+                   f"bottom to top. Encoder, from source words (B, S): {blocks(_ENCODER)}; the self-attention, "
+                   f"Add & Norm, feed forward and Add & Norm blocks are repeated {num_layers} times and give the "
+                   f"memory (B, S, {d_model}). Decoder, from the target words so far shifted right (B, L): "
+                   f"{blocks(_DECODER)}; its attention, feed-forward and Add & Norm blocks are repeated {num_layers} "
+                   f"times. An arrow takes the memory into the decoder's cross-attention as keys and values "
+                   f"(lesson 2's spotlight); the output is next-word probabilities (B, L, V). Every sublayer is "
+                   f"x = LayerNorm(x + Sublayer(x)).")

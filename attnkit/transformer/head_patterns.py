@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 from matplotlib.figure import Figure
 
+from attnkit.accessible import listing, num, set_alt
 from attnkit.errors import AttentionShapeError, check_shape
 
 __all__ = ["PATTERNS", "HeadMatch", "pattern_scores", "sink_scores", "top_heads", "find_heads", "plot_head_grid",
@@ -182,7 +183,21 @@ def plot_head_grid(weights: np.ndarray, tokens: Sequence[str] | None = None,
         ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=5)
         ax.set_yticks(range(len(tokens)), tokens, fontsize=5)
     fig.suptitle("every head: queries on rows, keys on columns", fontsize=10)
-    return fig
+    w = np.asarray(weights)
+    # each head named by the pattern that takes most of its weight (the module's pattern scores)
+    short = {"previous word": "previous", "next word": "next", "same word": "same", "[CLS]/[SEP] sink": "sink"}
+    layer_texts = []
+    if w.shape[-1] >= 3:
+        table = _sentence_scores(w)
+        for layer in layers:
+            best = [max(PATTERNS, key=lambda p: table[p][layer, h]) for h in range(H)]
+            layer_texts.append(f"layer {layer}: " + ", ".join(
+                f"head {h} {short[p]} {num(table[p][layer, h])}" for h, p in enumerate(best)))
+    return set_alt(fig, f"Grid of {len(layers)} x {H} small heatmaps, one per head (rows: layers, columns: heads), "
+                   f"each the attention weights of {w.shape[-1]} tokens"
+                   + (f" ({' '.join(tokens)})" if tokens is not None else "")
+                   + ", queries on rows, keys on columns, darker = more weight. Each head's strongest pattern and "
+                   "its score (the share of weight it predicts): " + listing(layer_texts) + ".")
 
 
 def plot_pattern_maps(scores: dict[str, np.ndarray], patterns: Sequence[str] = PATTERNS) -> Figure:
@@ -210,4 +225,11 @@ def plot_pattern_maps(scores: dict[str, np.ndarray], patterns: Sequence[str] = P
         ax.set_yticks(range(layers), [str(layer) for layer in range(layers)], fontsize=7)
         ax.set(title=pattern, xlabel="head", ylabel="layer")
     fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="score")
-    return fig
+    described = []
+    for pattern in patterns:
+        best = top_heads(scores, pattern, k=3)
+        described.append(f"{pattern!r}: best heads " + ", ".join(f"layer {m.layer} head {m.head} {num(m.weight)}"
+                                                               for m in best)
+                         + f"; {int((scores[pattern] > 0.5).sum())} of {layers * H} heads score above 0.5")
+    return set_alt(fig, f"{len(patterns)} heatmaps, one per pattern, of every head's score from 0 to 1 "
+                   f"({layers} layers on rows, {H} heads on columns, darker = higher). " + listing(described) + ".")

@@ -19,6 +19,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from attnkit.accessible import percent, set_alt
+
 __all__ = ["encoder_decoder_diagram", "attention_step_diagram", "draw_fixed_vector", "draw_attention"]
 
 SOURCE = ("the", "black", "cat", "sat")
@@ -83,7 +85,11 @@ def draw_fixed_vector(ax: Axes, source: Sequence[str] = SOURCE, target: Sequence
         _arrow(ax, (summary_x, _Y_MID + 0.35), (x, _Y_DEC - 0.35), color="tab:green")
     ax.set_title("fixed vector: every step reads the same D numbers", fontsize=11)
     _finish(ax, max(enc[-1], dec[-1]) + 2.0)
-    return ax
+    S, L = len(source), len(target)
+    return set_alt(ax, f"Diagram of the fixed-vector encoder-decoder: the {S} source words {' '.join(source)} feed "
+                   f"a bidirectional GRU encoder with states h_1 to h_{S}; the first and last states are squeezed "
+                   f"into one summary of D numbers; every one of the {L} decoder steps s_1 to s_{L}, which write "
+                   f"{' '.join(target)}, reads that same summary.")
 
 
 def draw_attention(ax: Axes, source: Sequence[str] = SOURCE, target: Sequence[str] = TARGET,
@@ -119,7 +125,11 @@ def draw_attention(ax: Axes, source: Sequence[str] = SOURCE, target: Sequence[st
     ax.set_title(f"attention: step t = {step + 1} reads a weighted mix of all S states",
                  fontsize=11)
     _finish(ax, max(enc[-1], dec[-1]) + 2.0)
-    return ax
+    mix = ", ".join(f"h_{s} ({word!r}) {percent(w)}" for s, (word, w) in enumerate(zip(source, weights), start=1))
+    return set_alt(ax, f"Diagram of the attention decoder at output step t = {step + 1}, writing {target[step]!r}: "
+                   f"the decoder state s_{step + 1} sends a query to the {len(source)} encoder states of "
+                   f"{' '.join(source)}, and the context c_{step + 1} is their weighted mix, each arrow as thick as "
+                   f"its weight: {mix}.")
 
 
 def encoder_decoder_diagram(source: Sequence[str] = SOURCE, target: Sequence[str] = TARGET,
@@ -130,7 +140,9 @@ def encoder_decoder_diagram(source: Sequence[str] = SOURCE, target: Sequence[str
     draw_fixed_vector(left, source, target)
     draw_attention(right, source, target, weights, step)
     fig.tight_layout()
-    return fig
+    from attnkit.accessible import alt_text
+
+    return set_alt(fig, f"Two translators side by side. Left: {alt_text(left)} Right: {alt_text(right)}")
 
 
 def attention_step_diagram(weights: Sequence[float], source: Sequence[str], target: Sequence[str],
@@ -140,4 +152,6 @@ def attention_step_diagram(weights: Sequence[float], source: Sequence[str], targ
     fig, ax = plt.subplots(figsize=(0.8 * width, 0.8 * 6.6))
     draw_attention(ax, source, target, weights, step)
     fig.tight_layout()
-    return fig
+    from attnkit.accessible import alt_text
+
+    return set_alt(fig, alt_text(ax))

@@ -3,13 +3,15 @@
 Generic pictures come from ``attnkit.plotting``: ``plot_attention`` (queries = output words on
 rows, keys = source words on columns) and ``plot_spotlight`` (one output word's weights as bars).
 This module adds the accuracy-by-length curves, a grid of spotlights, and an ipywidgets box that
-only wires controls to ``greedy_decode`` and those plots.
+only wires controls to ``greedy_decode`` and those plots. Every figure carries its text alternative
+(``attnkit.accessible``); the explorer announces each redraw in a live status line.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from attnkit.accessible import LINE_STYLES, MARKERS, OKABE_ITO, listing, num, set_alt
 from attnkit.plotting import plot_attention, plot_spotlight
 from attnkit.translation.seq2seq import Seq2Seq, greedy_decode
 
@@ -35,9 +37,17 @@ def plot_accuracy_curves(curves: Mapping[str, Mapping[int, float]], ax: Any = No
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
-    for label, accuracy in curves.items():
+    described = []
+    for k, (label, accuracy) in enumerate(curves.items()):
         lengths = sorted(accuracy)
-        ax.plot(lengths, [accuracy[n] for n in lengths], marker="o", markersize=3, label=label)
+        values = [accuracy[n] for n in lengths]
+        # colour, line style and marker all differ: the lines are told apart without colour
+        ax.plot(lengths, values, color=OKABE_ITO[k % len(OKABE_ITO)], linestyle=LINE_STYLES[k % len(LINE_STYLES)],
+                marker=MARKERS[k % len(MARKERS)], markersize=4, label=label)
+        if values:
+            low = min(range(len(values)), key=values.__getitem__)
+            described.append(f"{label}: {num(values[0])} at {lengths[0]}, {num(values[-1])} at {lengths[-1]}, "
+                             f"lowest {num(values[low])} at {lengths[low]}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("token accuracy (greedy decoding)")
     ax.set_ylim(0, 1.02)
@@ -45,7 +55,9 @@ def plot_accuracy_curves(curves: Mapping[str, Mapping[int, float]], ax: Any = No
     ax.legend()
     if title:
         ax.set_title(title)
-    return ax
+    head = f"Line chart {title!r}: " if title else "Line chart: "
+    return set_alt(ax, head + f"token accuracy (0 to 1) against {xlabel}, one line per model. "
+                   + listing(described) + ".")
 
 
 def plot_spotlights(weights: Any, output_words: Sequence[str], source_words: Sequence[str],
@@ -70,7 +82,10 @@ def plot_spotlights(weights: Any, output_words: Sequence[str], source_words: Seq
     for ax in axes.flat[len(rows):]:
         ax.set_visible(False)
     fig.tight_layout()
-    return fig
+    from attnkit.accessible import alt_text
+
+    return set_alt(fig, f"{len(rows)} bar charts, one per French word written, each the attention weights over "
+                   f"the English words: " + " ".join(alt_text(ax) for ax in axes.flat[:len(rows)]))
 
 
 def _draw(model: Seq2Seq, sentence: str, row: int, temperature: float) -> tuple[list[str], Any]:
@@ -100,16 +115,19 @@ def spotlight_explorer(model: Seq2Seq, sentence: str = "the black cat sat", row:
         An ``ipywidgets.VBox``; display it as the last line of a cell.
     """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import display
+
+    from attnkit.accessible import live_status, set_status, show_figure
 
     labels = {"description_width": "initial"}  # whole labels, never "temperat..."
     text = widgets.Text(value=sentence, description="English:", continuous_update=False, style=labels,
                         layout=widgets.Layout(width="95%"))
     pick = widgets.Dropdown(description="output word:", style=labels, layout=widgets.Layout(width="auto"))
-    temperature = widgets.SelectionSlider(options=[(f"{t:g}", t) for t in EXPLORER_TEMPERATURES], value=1.0,
-                                          description="temperature:", continuous_update=False, style=labels)
+    # a drop-down, not a slider: ipywidgets' slider handle has no accessible name; a <select> has its
+    # label, and arrow keys move it as they moved the slider
+    temperature = widgets.Dropdown(options=[(f"{t:g}", t) for t in EXPLORER_TEMPERATURES], value=1.0,
+                                   description="temperature:", style=labels, layout=widgets.Layout(width="auto"))
     out = widgets.Output()
+    status = live_status()
     shown: list[str] = []  # the output words the dropdown lists now
 
     def refresh(change: Any = None) -> None:
@@ -120,12 +138,9 @@ def spotlight_explorer(model: Seq2Seq, sentence: str = "the black cat sat", row:
                                    temperature.value)
             except ValueError as error:  # an unknown word: say which, keep the box alive
                 print(error)
+                set_status(status, str(error))
                 return
-            # Close before display: a figure still registered with pyplot can be drawn a second time
-            # while a widget message is handled, and the box then shows a blank or half-drawn copy.
-            plt.close(fig)
-            print("French:", " ".join(words))
-            display(fig)
+        show_figure(fig, out, status, lead=[f"French: {' '.join(words)}"])
         if words != shown:
             shown[:] = words
             index = min(row if pick.value is None else pick.value, len(words) - 1)
@@ -138,4 +153,4 @@ def spotlight_explorer(model: Seq2Seq, sentence: str = "the black cat sat", row:
         control.observe(refresh, "value")
     pick.observe(refresh, "value")
     refresh()
-    return widgets.VBox([text, widgets.HBox([pick, temperature]), out])
+    return widgets.VBox([text, widgets.HBox([pick, temperature]), out, status])

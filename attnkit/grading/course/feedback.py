@@ -207,4 +207,6 @@ def feedback_html(nb: NotebookNode, title: str = "feedback", scores: dict[str, f
     for step in (HideHiddenTests(), RevisitSections(), SafeOutputs()):
         nb, resources = step.preprocess(nb, resources)
     html, _ = feedback_exporter().from_notebook_node(nb, resources=resources)
-    return html
+    from attnkit.accessible import accessible_page
+
+    return accessible_page(html)  # WCAG 2.1 AA: text contrast and the page's language
