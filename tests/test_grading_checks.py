@@ -147,9 +147,9 @@ def test_conceptual_answers_form_and_misconceptions() -> None:
         check_choice("a", "q4_softmax_axis", expected="b", wrong=axis_wrong)
     with pytest.raises(AssertionError, match="not quite: revisit"):
         check_choice("a", "q4_softmax_axis", expected="b")
-    check_number(51.39, "q4_true_softmax", expected=100 * float(attnkit.softmax(np.array([0.2, 0.9, 0.1]))[1]))
-    with pytest.raises(AssertionError, match="newsletter's figure"):
-        check_number(75, "q4_true_softmax", expected=51.4, wrong={75: "the newsletter's figure"})
+    check_number(66.7, "q4_third_weight", expected=100 * float(attnkit.softmax(np.array([1.0, 2.0, 3.0]))[2]))
+    with pytest.raises(AssertionError, match="the scores divided by their sum"):
+        check_number(50, "q4_third_weight", expected=66.5, wrong={50: "the scores divided by their sum"})
     with pytest.raises(AssertionError, match="finite number"):
         check_number(True, "q4_scale_divisor")
     with pytest.raises(AssertionError, match="not quite: a sharper hint"):
@@ -268,19 +268,19 @@ def test_the_answer_key_is_in_neither_the_package_nor_the_release() -> None:
 def test_the_answer_key_scan_sees_the_old_kind_of_leak() -> None:
     """The scan above catches a catalogue like the one questions.py used to ship."""
     key = full_answer_key()
-    axis, decoder = key["q4_softmax_axis"], key["q1_decoder_numbers"]
+    axis, decoder = key["q4_softmax_axis"], key["q1_attention_numbers"]
     letter, message = next(iter(axis["wrong"].items()))
     leaky = (f"Question('q4_softmax_axis', 'h', options=('a', 'b', 'c'),\n"
              f"         wrong={{{letter!r}: {message[:20]!r}\n {message[20:]!r}}})\n"
-             f"Question('q1_decoder_numbers', 'the state has {decoder['expected']} numbers')\n"
-             f"Question('q5_causal_rule', 'h', options=('a', 'b', 'c'), default='a')\n"
-             f"check(x, 'q2_word_order', expected={json.dumps(key['q2_word_order']['expected'])})\n")
+             f"Question('q1_attention_numbers', 'the states have {decoder['expected']} numbers')\n"
+             f"Question('q5_first_output', 'h', options=('a', 'b', 'c'), default='a')\n"
+             f"check(x, 'q2_reversed_order', expected={json.dumps(key['q2_reversed_order']['expected'])})\n")
     leaks = " | ".join(answer_key_leaks({"leaky.py": leaky}, key))
     for leak in ("the message of q4_softmax_axis", "the record of q4_softmax_axis singles out",
-                 "the record of q1_decoder_numbers holds", "the record of q5_causal_rule singles out",
-                 "the record of q2_word_order singles out", "an expected answer: expected="):
+                 "the record of q1_attention_numbers holds", "the record of q5_first_output singles out",
+                 "the record of q2_reversed_order singles out", "an expected answer: expected="):
         assert leak in leaks, leaks
-    assert answer_key_leaks({"old.md": f"wrong: {decoder['wrong'][12]}"}, key)
+    assert answer_key_leaks({"old.md": f"wrong: {decoder['wrong'][512]}"}, key)
 
 
 def test_every_question_in_a_quiz_is_catalogued_and_answered_in_a_variable() -> None:
@@ -305,7 +305,7 @@ def test_no_test_cell_ends_in_a_bare_expression_other_than_a_check(quiz: str) ->
 def test_checks_return_none_on_right_answers() -> None:
     namespace = solution_namespace("q2_spotlight")
     assert checks.check_alignment(namespace["alignment"]) is None
-    assert check_choice("b", "q2_word_order", expected="b") is None
+    assert check_choice("b", "q2_reversed_order", expected="b") is None
 
 
 def test_feedback_strips_hidden_regions_and_tracebacks() -> None:

@@ -1,12 +1,16 @@
 """No quiz exercise is a lesson cell retyped: quizzes ask for transfer, not copying.
 
-Each quiz solution (the code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` in
-``solutions/``) is normalised: docstrings and comments dropped, compound statements opened up,
-every name that is not a builtin or a module (``np``, ``torch``, ``math``) renamed by order of first
-appearance. Every window of consecutive statements of every lesson code cell is normalised the same
-way. A solution of at least ``MIN_TOKENS`` tokens that matches a window with a ``difflib`` ratio of
-``THRESHOLD`` or more is a retyped lesson cell. (Short bodies, a single softmax call, say, are
-left out: any cell that calls softmax would match them.)
+What a lesson shows the learner is its code cells, the source its cells print
+(``inspect.getsource(x)`` of a function the lesson imports) and the worked solution of every
+activity (``solution(<id>)`` prints the reference declared in
+``attnkit/grading/content/exercises/lesson<N>_*.py``). Each quiz solution (the code between
+``### BEGIN SOLUTION`` and ``### END SOLUTION`` in ``solutions/``) is normalised: docstrings and
+comments dropped, compound statements opened up, every name that is not a builtin or a module
+(``np``, ``torch``, ``math``) renamed by order of first appearance. Every window of consecutive
+statements of everything a lesson shows is normalised the same way. A solution of at least
+``MIN_TOKENS`` tokens that matches a window with a ``difflib`` ratio of ``THRESHOLD`` or more is
+retyped. (Short bodies, a single softmax call, say, are left out: any cell that calls softmax would
+match them.)
 """
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ import ast
 import builtins
 import difflib
 import functools
+import importlib
+import inspect
 import io
 import keyword
 import re
@@ -23,6 +29,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from attnkit.grading.content.catalogue import exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
@@ -103,8 +111,45 @@ def solution_bodies(path: Path) -> list[tuple[str, str]]:
     return found
 
 
+def printed_sources(path: Path) -> list[tuple[str, str]]:
+    """(name, source) of everything a lesson prints with ``inspect.getsource(x)``, x imported by the lesson."""
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    imported: dict[str, str] = {}
+    printed = []
+    for source in cells:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.update({a.asname or a.name: f"{node.module}:{a.name}" for a in node.names})
+            elif isinstance(node, ast.Call) and ast.unparse(node.func) in ("inspect.getsource", "getsource"):
+                printed.append(ast.unparse(node.args[0]))
+    found = []
+    for expr in printed:
+        head, *attributes = expr.split(".")
+        assert head in imported, f"{path.name} prints the source of {expr}, which it does not import by name"
+        module, name = imported[head].split(":")
+        obj = getattr(importlib.import_module(module), name)
+        for attribute in attributes:
+            obj = getattr(obj, attribute)
+        found.append((expr, textwrap.dedent(inspect.getsource(obj))))
+    assert len(printed) == len(found)
+    return found
+
+
+def activity_solutions() -> list[tuple[str, str]]:
+    """(activity id, source) of every coding activity's worked solution."""
+    return [(e.id, textwrap.dedent(inspect.getsource(e.reference))) for e in exercises()
+            if e.quiz.startswith("lesson") and e.reference is not None]
+
+
 LESSON_CELLS = [(path.name, statements(cell.source)) for path in LESSONS
                 for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+SHOWN = LESSON_CELLS + [(f"{path.name} prints {name}", statements(source)) for path in LESSONS
+                        for name, source in printed_sources(path)] + \
+    [(f"the solution of {activity_id}", statements(source)) for activity_id, source in activity_solutions()]
 
 
 def test_the_normalisation_sees_a_retype_through_renaming():
@@ -121,16 +166,31 @@ def test_the_normalisation_sees_a_retype_through_renaming():
     assert similarity(variant, lesson) < THRESHOLD
 
 
-@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+# quiz 7's add_and_norm retypes the source lesson 7 prints (issue 18); the branch that rewrites quiz 7 removes this
+RETYPED_TODAY = {"q7_transformer": "add_and_norm retypes the add_and_norm source that lesson 7 prints"}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(reason=RETYPED_TODAY[p.stem], strict=True))
+                                  if p.stem in RETYPED_TODAY else p for p in SOLUTIONS], ids=lambda p: p.stem)
 def test_no_quiz_exercise_is_a_lesson_cell_retyped(path):
     retyped = []
     for grade_id, body in solution_bodies(path):
         solution = statements(body)
         if len(tokens(solution)) < MIN_TOKENS:
             continue
-        for lesson, cell in LESSON_CELLS:
+        for shown, cell in SHOWN:
             score = similarity(solution, cell)
             if score >= THRESHOLD:
-                retyped.append(f"{grade_id} matches a cell of {lesson} ({score:.2f}): {cell[:3]}")
-    assert not retyped, f"{path.stem}: quiz exercises that retype a lesson cell; ask for a variant instead:\n" + \
-        "\n".join(retyped)
+                retyped.append(f"{grade_id} matches {shown} ({score:.2f}): {cell[:3]}")
+    assert not retyped, f"{path.stem}: quiz exercises that retype what a lesson showed; ask for a variant " \
+                        "instead:\n" + "\n".join(retyped)
+
+
+def test_printed_source_and_activity_solutions_are_compared():
+    """The lessons' printed source and the activities' worked solutions are among what a quiz may not retype."""
+    printed = [name for name, _ in SHOWN if " prints " in name]
+    solutions = [name for name, _ in SHOWN if name.startswith("the solution of ")]
+    assert any("AttentionDecoder.step" in name for name in printed), printed
+    assert "the solution of lesson4.my_attention" in solutions and len(solutions) >= 8, solutions
+    mine = statements(next(source for name, source in activity_solutions() if name == "lesson4.my_attention"))
+    assert max(similarity(mine, cell) for name, cell in SHOWN if name == "the solution of lesson4.my_attention") == 1.0

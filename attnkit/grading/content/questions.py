@@ -19,9 +19,9 @@ what to revisit. The answer key lives only in the hidden tests (its one reader:
 >>> check_choice("d", "q4_softmax_axis")  # a visible test checks the form only
 Traceback (most recent call last):
 attnkit.grading.content.engine.CheckFailed: q4_softmax_axis: answer with one of 'a', 'b', 'c' (a string), not 'd'
->>> check_number("many", "q5_score_count")
+>>> check_number("many", "q5_causal_count")
 Traceback (most recent call last):
-attnkit.grading.content.engine.CheckFailed: q5_score_count: answer with a finite number, not 'many'
+attnkit.grading.content.engine.CheckFailed: q5_causal_count: answer with a finite number, not 'many'
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Lesson 2's activities: re-temper a spotlight, guess the weight on "black", find the temperature
-that halves it.
+"""Lesson 2's activities: guess the weight on "black", re-temper a spotlight, find the temperature at
+which a translation breaks, write the padding mask of a batch.
 
 Declared like a quiz's exercises (see :mod:`attnkit.grading.content.catalogue`); the lesson calls them
 through :mod:`attnkit.activities`.
@@ -41,6 +41,35 @@ def retemper(weights, temperature):
 '''
 _RIGHT = {"scores": "np.log(weights) / temperature", "ret": "e / e.sum(axis=-1, keepdims=True)"}
 
+def padding_mask(lengths, S):
+    """Boolean (B, 1, S): True where source position j < the sentence's length (a real word)."""
+    lengths = np.asarray(lengths)  # (B,)
+    positions = np.arange(S)  # (S,)
+    return positions[None, None, :] < lengths[:, None, None]  # (1, 1, S) < (B, 1, 1) -> (B, 1, S)
+
+
+def padding_cases(seed: int) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    return [Case("lengths [3, 1, 4], S = 4", [3, 1, 4], 4),
+            Case("lengths [2, 5] as a numpy array, S = 6", np.array([2, 5]), 6),
+            Case("5 random lengths, S = 7", rng.integers(1, 8, size=5), 7)]
+
+
+def _boolean(mask) -> str | None:
+    dtype = getattr(mask, "dtype", None)
+    if dtype is None or np.dtype(dtype) != np.bool_:
+        return f"the mask must be boolean (True = may attend), but its dtype is {dtype}: compare, don't multiply."
+    return None
+
+
+_PADDING = '''
+def padding_mask(lengths, S):
+    lengths = np.asarray(lengths)
+    positions = np.arange(S)
+    return {ret}
+'''
+_PAD_RIGHT = dict(ret="positions[None, None, :] < lengths[:, None, None]")
+
 EXERCISES = [
     Exercise(
         "retemper", reference=retemper, cases=retemper_cases,
@@ -62,17 +91,33 @@ EXERCISES = [
                 "row) must sum to 1 over the source words.",
                 change(_RETEMPER, _RIGHT, ret="e / e.sum(axis=0, keepdims=True)")),
         ]),
+    Exercise("padding_mask", reference=padding_mask, cases=padding_cases, validate=_boolean,
+             forbidden=("attnkit.padding_mask", "attnkit.masks.padding_mask"), bugs=[
+        Bug("l2_padding_polarity",
+            "the mask is True on the padding: True means 'this source word may be looked at', so it must "
+            "be True on the real words, the positions below the length.",
+            change(_PADDING, _PAD_RIGHT, ret="positions[None, None, :] >= lengths[:, None, None]")),
+        Bug("l2_padding_off_by_one",
+            "one padding position too many is allowed: a sentence of length n has its real words at "
+            "positions 0 .. n-1.",
+            change(_PADDING, _PAD_RIGHT, ret="positions[None, None, :] <= lengths[:, None, None]")),
+        Bug("l2_padding_no_query_axis",
+            "the mask has shape (B, S): it must broadcast against the scores (B, L, S), so it needs an axis "
+            "of size 1 for the output words: (B, 1, S).",
+            change(_PADDING, _PAD_RIGHT, ret="positions[None, :] < lengths[:, None]")),
+    ]),
 ]
 
 PREDICTIONS = [
     Prediction("lesson2.noir_weight",
                'the weight, in percent, on "black" when the model writes "noir" (the newsletter drew 80%)',
-               "The encoder is bidirectional, so the key at 'black' already knows its neighbours: one "
-               "key in context can take nearly the whole spotlight.",
+               "The encoder is bidirectional, so its state at 'black' already knows its neighbours: one "
+               "word in context can take nearly the whole spotlight.",
                unit="%", tolerance=10.0, solved=80.0),
-    Prediction("lesson2.half_temperature",
-               'the temperature T at which writing "noir" puts only half of its weight on "black"',
-               "Softmax turns a score gap into a weight ratio exp(gap / T): the gap here is large, so it "
-               "takes a T well above 1 to flatten the spotlight to 50%.",
-               tolerance=0.15, relative=True, solved=5.7, knob=True),
+    Prediction("lesson2.first_wrong_temperature",
+               'the lowest temperature T (one decimal) at which the translation of "the small white mouse '
+               'slept under a big table" goes wrong',
+               "A flatter spotlight blends the neighbours' states into the context; from T = {measured:.1f} "
+               "the blend makes the decoder pick a wrong word, and greedy decoding cannot take it back.",
+               tolerance=0.1, relative=True, solved=4.2, knob=True),
 ]

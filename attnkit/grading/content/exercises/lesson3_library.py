@@ -1,5 +1,5 @@
 """Lesson 3's activities: measure how spread out a spotlight is (entropy), guess the top weight at
-T = 1, find the temperature that gives the best book 90%.
+T = 1, find how many books it takes before the best gets under 10%.
 
 Declared like a quiz's exercises (see :mod:`attnkit.grading.content.catalogue`); the lesson calls them
 through :mod:`attnkit.activities`.
@@ -68,9 +68,10 @@ PREDICTIONS = [
                "The cosines span only a few tenths and softmax turns a gap into a ratio exp(gap / T): at "
                "T = 1 that ratio is close to 1, so every book gets about 1/S.",
                unit="%", tolerance=3.0, solved=8.0),
-    Prediction("lesson3.t90",
-               "the temperature at which the best book gets 90% of the weight",
-               "Cosine gaps between the best spines are a few hundredths, so T must be of that size too "
-               "for one book to dominate.",
-               tolerance=0.2, relative=True, solved=0.0126, knob=True),
+    Prediction("lesson3.books_under_10",
+               "the smallest number of books (the first n of the library) in which, at T = 1, even the best "
+               "book gets less than 10% of the weight",
+               "The cosines differ by a few tenths, so at T = 1 every book gets close to 1/n and the best one "
+               "a little more: it takes {measured:.0f} books before it drops under 10%.",
+               solved=13.0, knob=True),
 ]

@@ -1,5 +1,5 @@
-"""Lesson 4's activities: guess softmax's weight on "cat", find the temperature that gives 90%,
-guess how peaked an unscaled softmax gets, write attention yourself, write a padding mask.
+"""Lesson 4's activities: guess softmax's weight on "cat", guess how peaked an unscaled softmax gets,
+find the width at which it passes one half, write attention yourself.
 
 Declared like a quiz's exercises (see :mod:`attnkit.grading.content.catalogue`); the lesson calls them
 through :mod:`attnkit.activities`.
@@ -46,35 +46,6 @@ _RIGHT = dict(scores="query @ np.swapaxes(key, -1, -2) / np.sqrt(d_k)",
               ret="weights @ value, weights")
 
 
-def padding_mask(lengths, S):
-    """Boolean (B, 1, S): True where key position j < the sequence's length (a real token)."""
-    lengths = np.asarray(lengths)  # (B,)
-    positions = np.arange(S)  # (S,)
-    return positions[None, None, :] < lengths[:, None, None]  # (1, 1, S) < (B, 1, 1) -> (B, 1, S)
-
-
-def padding_cases(seed: int) -> list[Case]:
-    rng = np.random.default_rng(seed)
-    return [Case("lengths [3, 1, 4], S = 4", [3, 1, 4], 4),
-            Case("lengths [2, 5] as a numpy array, S = 6", np.array([2, 5]), 6),
-            Case("5 random lengths, S = 7", rng.integers(1, 8, size=5), 7)]
-
-
-def _boolean(mask) -> str | None:
-    dtype = getattr(mask, "dtype", None)
-    if dtype is None or np.dtype(dtype) != np.bool_:
-        return f"the mask must be boolean (True = may attend), but its dtype is {dtype}: compare, don't multiply."
-    return None
-
-
-_PADDING = '''
-def padding_mask(lengths, S):
-    lengths = np.asarray(lengths)
-    positions = np.arange(S)
-    return {ret}
-'''
-_PAD_RIGHT = dict(ret="positions[None, None, :] < lengths[:, None, None]")
-
 EXERCISES = [
     Exercise("my_attention", reference=my_attention, cases=attention_cases, forbidden=ATTENTION_BUILTINS,
              builtin_bug="l4_builtin_attention", bugs=[
@@ -106,21 +77,6 @@ def my_attention(query, key, value):
     return attnkit.scaled_dot_product_attention(query, key, value)
 '''),
     ]),
-    Exercise("padding_mask", reference=padding_mask, cases=padding_cases, validate=_boolean,
-             forbidden=("attnkit.padding_mask", "attnkit.masks.padding_mask"), bugs=[
-        Bug("l4_padding_polarity",
-            "the mask is True on the padding: True means 'this query may attend to this key', so it must "
-            "be True on the real tokens, the positions below the length.",
-            change(_PADDING, _PAD_RIGHT, ret="positions[None, None, :] >= lengths[:, None, None]")),
-        Bug("l4_padding_off_by_one",
-            "one padding position too many is allowed: a sequence of length n has its real tokens at "
-            "positions 0 .. n-1.",
-            change(_PADDING, _PAD_RIGHT, ret="positions[None, None, :] <= lengths[:, None, None]")),
-        Bug("l4_padding_no_query_axis",
-            "the mask has shape (B, S): it must broadcast against the scores (B, L, S), so it needs an axis "
-            "of size 1 for the queries: (B, 1, S).",
-            change(_PADDING, _PAD_RIGHT, ret="positions[None, :] < lengths[:, None]")),
-    ]),
 ]
 
 PREDICTIONS = [
@@ -130,15 +86,17 @@ PREDICTIONS = [
                "The scores differ by less than 1 and e^0.7 is only about 2, so softmax keeps the weights "
                "close together: about half on \"cat\", not three quarters.",
                unit="%", tolerance=5.0, solved=51.4),
-    Prediction("lesson4.temperature_for_90",
-               'the temperature T at which "cat" gets 90% of the weight',
-               "A temperature below 1 multiplies the score gaps; it takes T of about {measured:.2f} "
-               "(scores multiplied by about 4) to push \"cat\" to 90%.",
-               tolerance=0.1, relative=True, solved=0.258, knob=True),
     Prediction("lesson4.unscaled_max_weight",
                "the mean largest softmax weight, in percent, of 16 random keys at d_k = 1024 without "
                "the 1/sqrt(d_k) (uniform would be 6.25%)",
                "Unscaled scores have a spread of sqrt(1024) = 32, so the top key's score is tens above the "
                "next one and exp gives it nearly everything: the softmax is almost one-hot.",
                unit="%", tolerance=10.0, solved=96.5),
+    Prediction("lesson4.half_weight_width",
+               "the smallest width d_k (a power of 2) at which, without the 1/sqrt(d_k), the largest of 16 "
+               "weights averages more than 50%",
+               "Unscaled scores spread like sqrt(d_k): already at d_k = {measured:.0f} the top key's lead is "
+               "large enough for softmax to give it more than half, while the scaled version stays near "
+               "a quarter at every width.",
+               solved=8.0, knob=True),
 ]

@@ -1,6 +1,6 @@
 """Lesson 5's activities: write self-attention from its three projections, guess how many of
-MiniLM's heads find "animal", count the outputs a causal mask lets one word move, guess what
-shuffling the words does.
+MiniLM's heads find "animal", find the word whose replacement moves the last word's causal output
+most, guess what shuffling the words does.
 
 Declared like a quiz's exercises (see :mod:`attnkit.grading.content.catalogue`); the lesson calls them
 through :mod:`attnkit.activities`.
@@ -76,11 +76,12 @@ PREDICTIONS = [
                "The newsletter's picture exists, but in a couple of heads: most heads of a real model do "
                "something else with \"it\".",
                tolerance=2.0, solved=2.0),
-    Prediction("lesson5.outputs_moved",
-               "how many of the 6 outputs move when the first word is replaced, with the causal mask",
-               "Every word may look back at the first one, so all 6 outputs move; replace the last word "
-               "instead and only its own output moves.",
-               tolerance=0.0, solved=6.0, knob=True),
+    Prediction("lesson5.moves_mat_most",
+               'the position of the word whose replacement moves the output of the last word, "mat", the '
+               "most, with the causal mask",
+               "The last word sees every word, and how far a replacement moves it depends on how much weight "
+               "it puts there and on the value that changes, not on distance: here word {measured:.0f}.",
+               tolerance=0.0, solved=1.0, knob=True),
     Prediction("lesson5.shuffle_change",
                "the largest change of any word's output vector when the words are shuffled "
                "(0 = every word keeps exactly its output)",

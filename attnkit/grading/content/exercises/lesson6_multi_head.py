@@ -1,6 +1,6 @@
-"""Lesson 6's activities: split the width into heads, guess how many heads park on [CLS], find how
-the arithmetic crossover moves with the width, write the attention that runs inside MiniLM, guess
-what ignoring the padding does to a batch.
+"""Lesson 6's activities: split the width into heads, guess how many heads park on [CLS], find the
+layer that leans on [CLS] most, write the attention that runs inside MiniLM, guess what ignoring
+the padding does to a batch.
 
 Declared like a quiz's exercises (see :mod:`attnkit.grading.content.catalogue`); the lesson calls them
 through :mod:`attnkit.activities`.
@@ -109,13 +109,14 @@ def my_attention(query, key, value, mask=None):
 PREDICTIONS = [
     Prediction("lesson6.cls_heads",
                "in how many of MiniLM's 72 heads [CLS] gets the largest weight from most words",
-               "Most heads, in every layer, park their weight on [CLS] when they have nothing to add; "
-               "[SEP] almost never: the sink is one token, not two.",
+               "Most heads, in every layer, put their largest weight on [CLS] and almost none on [SEP]: the "
+               "sink is one token, not two. Why they do is a reading (see the text), not a measurement.",
                tolerance=8.0, solved=64.0),
-    Prediction("lesson6.crossover_factor",
-               "the factor by which the crossover length grows when the width D doubles",
-               "The crossover is L = (6 - P) D / 2: proportional to D, so doubling D doubles it.",
-               tolerance=0.05, relative=True, solved=2.0, knob=True),
+    Prediction("lesson6.cls_layer",
+               "the layer (0 to 5) whose twelve heads, on average, put the most weight on [CLS]",
+               "The sink is weakest in the first layer, where heads still read neighbouring words, and "
+               "peaks higher up, in layer {measured:.0f}; the last layer leans on it less again.",
+               tolerance=0.0, solved=4.0, knob=True),
     Prediction("lesson6.padded_cosine",
                "the lowest cosine, in percent, between a phrase's embedding and the reference when the five "
                "phrases run as one padded batch and the mask is ignored",

@@ -85,9 +85,11 @@ def first_word_influence(inputs, W_xh, W_hh, b, eps=1e-6):
 ]
 
 QUESTIONS = [
-    Question("q1_decoder_numbers", "revisit what a plain encoder hands over to its decoder."),
-    Question("q1_sequential_steps", "revisit how an RNN walks through a sentence."),
+    Question("q1_attention_numbers", "the attention decoder keeps one state per source word; count the numbers of "
+                                     "each state, then of all of them.", tolerance=0.5),
+    Question("q1_bidirectional_steps", "revisit which steps of a recurrent encoder wait for which.", tolerance=0.5),
     Question("q1_why_fade", "revisit where lesson 1's fixed-vector model made its errors, and how its encoder "
                             "reads a sentence.", ABC),
-    Question("q1_bigger_vector", "revisit lesson 1's curve for D = 256 next to D = 128 and attention.", ABC),
+    Question("q1_shifted_accuracy", "revisit how token_accuracy compares a translation with its reference.",
+             tolerance=0.01),
 ]

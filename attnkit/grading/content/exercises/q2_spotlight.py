@@ -127,8 +127,10 @@ def context_vectors(weights, values):
 ]
 
 QUESTIONS = [
-    Question("q2_weights_sum", "revisit how the spotlight weights are made from the scores."),
-    Question("q2_word_order", "revisit how each output word chooses the source words it looks at.", ABC),
-    Question("q2_weights_origin", "revisit where the scores behind the weights come from.", ABC),
-    Question("q2_flat_spotlight", "revisit what lesson 2 measured on long sentences at each temperature.", ABC),
+    Question("q2_padded_weight", "revisit what the padding mask does to the scores before the softmax.",
+             tolerance=0.005),
+    Question("q2_reversed_order", "revisit how each output word chooses the source words it looks at.", ABC),
+    Question("q2_retempered", "revisit what dividing the scores behind a spotlight by a temperature does.",
+             tolerance=0.5),
+    Question("q2_additive_parameters", "revisit the shapes of the additive score's parameters.", tolerance=0.5),
 ]

@@ -120,7 +120,8 @@ def soft_top_k(query, keys, values, k, temperature=1.0):
 ]
 
 QUESTIONS = [
-    Question("q3_cold_limit", "divide the scores by a tiny temperature and look at what softmax does.", ABC),
-    Question("q3_hot_limit", "divide the scores by a huge temperature and look at what softmax does.", ABC),
-    Question("q3_cosine_scaled", "revisit the formula of cosine similarity.", tolerance=1e-6),
+    Question("q3_soft_price", "revisit what soft retrieval reads: the keys decide the weights, the values what is "
+                              "read.", tolerance=0.01),
+    Question("q3_cosine_or_dot", "revisit what cosine similarity divides out of the dot product.", ABC),
+    Question("q3_entropy", "revisit lesson 3's entropy of a spotlight.", tolerance=0.01),
 ]

@@ -1,4 +1,5 @@
-"""Quiz 4, the query-key-value math: a stable softmax and scaled dot-product attention with a mask."""
+"""Quiz 4, the query-key-value math: a softmax that survives masks (-inf entries, all -inf slices) and
+scaled dot-product attention for a padded batch, with padding and causal masks combined."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,23 +20,44 @@ SOFTMAX_BUILTINS = ("attnkit.softmax", "attnkit.attention.softmax", "torch.softm
 def softmax_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     large = np.array([[1000.0, 999.0, 0.0], [1.0, 2.0, 3.0]]) + rng.uniform(0, 1, size=(2, 3))
+    masked = rng.normal(size=(3, 4)) * 2
+    masked[0, 1] = masked[1, 2:] = -np.inf  # masked scores
+    masked[2] = -np.inf  # a query that may see no key
+    columns = rng.normal(size=(4, 3))
+    columns[:, 1] = -np.inf  # an all -inf slice along axis 0
+    columns[2, 0] = -np.inf
     return [Case("scores of shape (3, 5), axis=-1", rng.normal(size=(3, 5)) * 3),
-            Case("scores of shape (3, 5), axis=0", rng.normal(size=(3, 5)) * 3, axis=0),
             Case("scores of shape (2, 3, 4), axis=1", rng.normal(size=(2, 3, 4)), axis=1),
-            Case("large scores (about 1000)", large)]
+            Case("large scores (about 1000)", large),
+            Case("scores (3, 4) with -inf entries, row 2 all -inf", masked),
+            Case("scores (4, 3), axis=0, column 1 all -inf", columns, axis=0)]
+
+
+def _padding(lengths: list[int], S: int) -> np.ndarray:
+    """(B, 1, S) boolean: True below each sequence's length."""
+    return np.arange(S)[None, None, :] < np.asarray(lengths)[:, None, None]
 
 
 def sdpa_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
-    q, k, v = (rng.normal(size=(2, 4, 4)) * 1.5 for _ in range(3))
-    mask = np.array([[0, 0, 0, 0], [1, 0, 1, 0], [1, 1, 0, 1], [1, 1, 1, 1]], dtype=bool)  # row 0: nothing
-    big = [rng.normal(size=shape) for shape in ((2, 3, 5, 8), (2, 3, 7, 8), (2, 3, 7, 6))]
-    big_mask = rng.uniform(size=(5, 7)) < 0.6
-    big_mask[:, 0] = True
-    return [Case("query, key, value of shape (2, 4, 4), no mask", q, k, v),
-            Case("shape (2, 4, 4) with a (4, 4) mask whose first row is all False", q, k, v, mask),
-            Case("query (2, 3, 5, 8), key (2, 3, 7, 8), value (2, 3, 7, 6), a (5, 7) mask", *big, big_mask),
-            Case("large scores (query times 100)", q * 100, k, v)]
+    q, k, v = rng.normal(size=(3, 4, 8)) * 1.5, rng.normal(size=(3, 5, 8)) * 1.5, rng.normal(size=(3, 5, 2))
+    padding = _padding([5, 3, 1], 5)  # (B, 1, S): sentence 2 has one real key
+    causal = np.tril(np.ones((4, 4), dtype=bool))
+    x = rng.normal(size=(2, 4, 6))
+    both = _padding([4, 2], 4) & causal  # (B, L, S): padding and causal combined
+    empty = both.copy()
+    empty[1, 3] = False  # a query whose keys are all masked
+    heads = [rng.normal(size=shape) for shape in ((2, 3, 5, 8), (2, 3, 7, 8), (2, 3, 7, 6))]
+    head_mask = _padding([7, 4], 7)[:, None]  # (B, 1, 1, S): broadcast over heads and queries
+    square = [rng.normal(size=(2, 4, 6)) * 1.5 for _ in range(3)]
+    return [Case("query, key, value of shape (2, 4, 6), no mask", *square),
+            Case("query (3, 4, 8), key (3, 5, 8), value (3, 5, 2), no mask", q, k, v),
+            Case("the same batch with a padding mask (3, 1, 5), lengths [5, 3, 1]", q, k, v, padding),
+            Case("self-attention x (2, 4, 6) with padding & causal (2, 4, 4), one query with no key left",
+                 x, x, x, empty),
+            Case("heads: query (2, 3, 5, 8), key (2, 3, 7, 8), value (2, 3, 7, 6), mask (2, 1, 1, 7)",
+                 *heads, head_mask),
+            Case("large scores (query times 100) with the padding mask", q * 100, k, v, padding)]
 
 
 SOFTMAX = '''
@@ -63,6 +85,12 @@ SDPA_RIGHT = dict(scores="query @ np.swapaxes(key, -1, -2) / np.sqrt(d_k)", keep
 EXERCISES = [
     Exercise("softmax", reference=attnkit.softmax, cases=softmax_cases, forbidden=SOFTMAX_BUILTINS,
              builtin_bug="softmax_builtin", bugs=[
+        Bug("softmax_all_masked_nan",
+            "a slice whose entries are all -inf gives NaN: its maximum is -inf, and -inf - (-inf) is NaN. "
+            "A query that may see no key must get all-zero weights: shift such a slice by 0 instead, and "
+            "do not divide by a zero sum.",
+            change(SOFTMAX, {}, body="e = np.exp(x - np.max(x, axis=axis, keepdims=True))\n"
+                                     "    return e / np.sum(e, axis=axis, keepdims=True)")),
         Bug("softmax_no_max_subtraction",
             "exp overflows for large scores (exp(1000) is inf, and inf / inf is NaN): softmax does not "
             "change when the same number is subtracted from every entry, so shift the scores before "
@@ -132,10 +160,11 @@ def scaled_dot_product_attention(query, key, value, mask=None):
 ]
 
 QUESTIONS = [
-    Question("q4_true_softmax", "softmax(s)_i = exp(s_i) / sum_j exp(s_j); compute it, do not estimate it.",
+    Question("q4_third_weight", "softmax(s)_i = exp(s_i) / sum_j exp(s_j); compute it, do not estimate it.",
              tolerance=0.5),
     Question("q4_softmax_axis", "revisit which weights one softmax makes sum to 1 in attention.", ABC),
-    Question("q4_scale_divisor", "revisit why scaled dot-product attention scales the scores.", tolerance=1e-6),
-    Question("q4_temperature", "revisit what dividing the scores by a temperature does to the order of the weights.",
-             ABC),
+    Question("q4_scale_divisor", "revisit why scaled dot-product attention scales the scores, and what sets the "
+                                 "variance of a dot product.", tolerance=1e-6),
+    Question("q4_masked_weight", "a masked key drops out of the softmax; compute the weights of the keys left.",
+             tolerance=0.5),
 ]

@@ -1,4 +1,6 @@
-"""Quiz 5, self-attention: the causal mask, self-attention with projections, causal self-attention."""
+"""Quiz 5, self-attention: a sliding-window causal mask, self-attention with projections for a batch,
+and the last token's causal attention computed from its one query row (what a decoder needs to write
+the next word)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +8,7 @@ import numpy as np
 import attnkit
 from attnkit.grading.content.catalogue import ABC, Bug, Case, Exercise, Question, change
 
-__all__ = ["EXERCISES", "QUESTIONS", "self_attention", "causal_self_attention"]
+__all__ = ["EXERCISES", "QUESTIONS", "self_attention", "window_mask", "last_token_attention"]
 
 
 def self_attention(x: np.ndarray, W_q: np.ndarray, W_k: np.ndarray, W_v: np.ndarray,
@@ -15,18 +17,26 @@ def self_attention(x: np.ndarray, W_q: np.ndarray, W_k: np.ndarray, W_v: np.ndar
     return attnkit.scaled_dot_product_attention(x @ W_q, x @ W_k, x @ W_v, mask=mask)
 
 
-def causal_self_attention(x: np.ndarray, W_q: np.ndarray, W_k: np.ndarray,
-                          W_v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Reference: self-attention where query i sees keys j <= i."""
-    return self_attention(x, W_q, W_k, W_v, mask=attnkit.causal_mask(x.shape[-2]))
+def window_mask(L: int, window: int) -> np.ndarray:
+    """Reference: (L, L) boolean, True where i - window < j <= i (the last `window` tokens, itself included)."""
+    i, j = np.arange(L)[:, None], np.arange(L)[None, :]  # (L, 1), (1, L)
+    return (j <= i) & (i - j < window)  # (L, L)
+
+
+def last_token_attention(x: np.ndarray, W_q: np.ndarray, W_k: np.ndarray,
+                         W_v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reference: the last token's row of causal self-attention, (output (B, d_v), weights (B, L))."""
+    query = x[:, -1:] @ W_q  # (B, 1, d_k): one query, the last token's
+    output, weights = attnkit.scaled_dot_product_attention(query, x @ W_k, x @ W_v)  # it may see every key
+    return output[:, 0], weights[:, 0]  # (B, d_v), (B, L)
 
 
 def mask_cases(seed: int) -> list[Case]:
-    return [Case(f"L = {L}", L) for L in (1, 4, 6 + seed % 3)]
+    return [Case(f"L = {L}, window = {w}", L, w) for L, w in ((5, 2), (6, 1), (4, 10), (7 + seed % 2, 3))]
 
 
 def boolean(mask: np.ndarray) -> str | None:
-    """A causal mask must be boolean (its values alone could be 0/1 numbers)."""
+    """A mask must be boolean (its values alone could be 0/1 numbers)."""
     if getattr(mask, "dtype", None) != np.bool_:
         return (f"the mask must be boolean (True = may attend), got dtype "
                 f"{getattr(mask, 'dtype', type(mask).__name__)}")
@@ -48,12 +58,15 @@ def self_attention_cases(seed: int) -> list[Case]:
             Case("the same with a (5, 5) mask", x, W_q, W_k, W_v, mask=mask)]
 
 
-def causal_cases(seed: int) -> list[Case]:
-    return [Case("x (2, 5, 6), W_q/W_k (6, 4), W_v (6, 3)", *projections(seed))]
+def last_token_cases(seed: int) -> list[Case]:
+    x, W_q, W_k, W_v = projections(seed)
+    return [Case("x (2, 5, 6), W_q/W_k (6, 4), W_v (6, 3)", x, W_q, W_k, W_v),
+            Case("a sentence of one token: x (2, 1, 6)", x[:, :1], W_q, W_k, W_v)]
 
 
-CAUSAL = '''
-def causal_mask(L):
+WINDOW = '''
+def window_mask(L, window):
+    i, j = np.arange(L)[:, None], np.arange(L)[None, :]
     return {body}
 '''
 SELF_ATTENTION = '''
@@ -61,18 +74,32 @@ def self_attention(x, W_q, W_k, W_v, mask=None):
     query, key, value = {qkv}
     return scaled_dot_product_attention(query, key, value, mask=mask)
 '''
+LAST = '''
+def last_token_attention(x, W_q, W_k, W_v):
+    query = {query}
+    key, value = x @ W_k, x @ W_v
+    scores = np.einsum("bd,bsd->bs", query, key) / {scale}
+    weights = softmax(scores, axis={axis})
+    return np.einsum("bs,bsv->bv", weights, value), weights
+'''
+LAST_RIGHT = dict(query="x[:, -1] @ W_q", scale="np.sqrt(key.shape[-1])", axis="-1")
 
 EXERCISES = [
-    Exercise("causal_mask", reference=attnkit.causal_mask, cases=mask_cases, validate=boolean,
-             forbidden=("attnkit.causal_mask", "attnkit.masks.causal_mask"), bugs=[
-        Bug("causal_mask_future",
-            "this mask lets each token see the future and hides the past: a causal mask allows a query "
-            "position i to attend to key positions j <= i (on and below the diagonal).",
-            change(CAUSAL, {}, body="np.triu(np.ones((L, L), dtype=bool))")),
-        Bug("causal_mask_no_diagonal",
-            "each token is hidden from itself: a causal mask only hides the future, a token may always "
-            "attend to its own position (the diagonal).",
-            change(CAUSAL, {}, body="np.tril(np.ones((L, L), dtype=bool), k=-1)")),
+    Exercise("window_mask", reference=window_mask, cases=mask_cases, validate=boolean, bugs=[
+        Bug("window_sees_future",
+            "the window reaches forward too: a sliding-window mask is still causal, so query i may see "
+            "key j only when j <= i, and then only the last `window` of them.",
+            change(WINDOW, {}, body="np.abs(i - j) < window")),
+        Bug("window_one_too_wide",
+            "each query sees window + 1 keys: the window counts the token itself, so query i sees keys "
+            "i - window + 1 .. i.",
+            change(WINDOW, {}, body="(j <= i) & (i - j <= window)")),
+        Bug("window_ignored",
+            "this is the plain causal mask: the window is ignored, so a query still sees every earlier key.",
+            change(WINDOW, {}, body="j <= i")),
+        Bug("window_polarity_flipped",
+            "the mask is True where attention is forbidden: True means 'this query may attend to this key'.",
+            change(WINDOW, {}, body="~((j <= i) & (i - j < window))")),
     ]),
     Exercise("self_attention", reference=self_attention, cases=self_attention_cases, bugs=[
         Bug("self_attention_no_projection",
@@ -84,26 +111,33 @@ EXERCISES = [
             "so what a token looks for can differ from what it offers.",
             change(SELF_ATTENTION, {}, qkv="x @ W_q, x @ W_q, x @ W_v")),
     ]),
-    Exercise("causal_self_attention", reference=causal_self_attention, cases=causal_cases,
-             replacements={"causal_mask": "attnkit.causal_mask",
-                           "self_attention": "attnkit.grading.content.exercises.q5_self_attention.self_attention"},
-             bugs=[
-        Bug("mask_after_softmax",
-            "the mask was applied after softmax: zeroing weights afterwards leaves rows that no longer "
-            "sum to 1; mask the scores before softmax so the allowed keys share all the weight.", '''
-def causal_self_attention(x, W_q, W_k, W_v):
-    query, key, value = x @ W_q, x @ W_k, x @ W_v
-    L = x.shape[-2]
-    scores = query @ np.swapaxes(key, -1, -2) / np.sqrt(query.shape[-1])
-    weights = softmax(scores, axis=-1) * np.tril(np.ones((L, L), dtype=bool))
-    return weights @ value, weights
+    Exercise("last_token_attention", reference=last_token_attention, cases=last_token_cases,
+             replacements={"softmax": "attnkit.softmax"}, bugs=[
+        Bug("last_token_first_query",
+            "the query is the first token's: the output a decoder needs next is the last token's, so its "
+            "one query row is x[:, -1] @ W_q.",
+            change(LAST, LAST_RIGHT, query="x[:, 0] @ W_q")),
+        Bug("last_token_no_scale",
+            "the scores are not divided by sqrt(d_k): one query row is still scaled dot-product attention.",
+            change(LAST, LAST_RIGHT, scale="1.0")),
+        Bug("last_token_softmax_over_batch",
+            "the softmax ran over the batch (axis 0): the last token shares its attention among the L "
+            "tokens of its own sentence, so each row of the (B, L) weights sums to 1.",
+            change(LAST, LAST_RIGHT, axis="0")),
+        Bug("last_token_sees_only_itself",
+            "the last token attended only to itself: under the causal mask it may see every token up to "
+            "and including itself, which for the last token is all of them.", '''
+def last_token_attention(x, W_q, W_k, W_v):
+    value = x @ W_v
+    weights = np.zeros(x.shape[:2])
+    weights[:, -1] = 1.0
+    return value[:, -1], weights
 '''),
     ]),
 ]
 
 QUESTIONS = [
-    Question("q5_score_count", "revisit which positions self-attention scores against which."),
-    Question("q5_causal_rule", "revisit what a causal mask hides, and why.", ABC),
-    Question("q5_shuffle", "revisit what self-attention does when the tokens are shuffled (lesson 5, section 4).",
-             ABC),
+    Question("q5_causal_count", "revisit which keys each query may see under a causal mask.", tolerance=0.5),
+    Question("q5_first_output", "revisit the causal rule for the first query.", ABC),
+    Question("q5_repeated_word", "revisit what each row of causal self-attention may see.", ABC),
 ]

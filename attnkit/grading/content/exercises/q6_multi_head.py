@@ -12,7 +12,7 @@ import attnkit
 from attnkit.grading.content.catalogue import ABC, Bug, Case, Exercise, Question, change
 from attnkit.grading.content.exercises.q4_qkv_math import BUILTIN_ATTENTION
 
-__all__ = ["EXERCISES", "QUESTIONS", "inside_minilm", "MINILM_SENTENCES", "split_qkv"]
+__all__ = ["EXERCISES", "QUESTIONS", "inside_minilm", "additive_mask", "MINILM_SENTENCES", "split_qkv"]
 
 SDPA_BUILTINS = ("attnkit.scaled_dot_product_attention", "attnkit.attention.scaled_dot_product_attention",
                  "torch.nn.functional.scaled_dot_product_attention")
@@ -65,12 +65,25 @@ def mha_cases(seed: int) -> list[Case]:
             Case("the same with a padding mask (2, 1, 1, 6)", query, key, key, H, *weights, mask=mask)]
 
 
+def additive_mask(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Hugging Face's form of a boolean mask (True = may attend): 0.0 where True, the dtype's most
+    negative number where False, to be added to the scores; same shape, e.g. (B, 1, 1, S)."""
+    return torch.zeros(mask.shape, dtype=dtype).masked_fill(~mask, torch.finfo(dtype).min)
+
+
 def inside_minilm(attention: Callable[..., Any] | None) -> Callable[[list[str]], np.ndarray]:
-    """What the minilm_attention case calls: MiniLM's sentence embeddings with ``attention`` inside."""
+    """What the minilm_attention case calls: MiniLM's sentence embeddings with ``attention`` inside,
+    called as ``attention(query, key, value, mask)`` with the mask in its additive form."""
     from attnkit.transformer.minilm import load_minilm
 
     model = load_minilm()
-    return lambda batch: model.encode(batch, attention=attention)  # (B, D) unit rows
+    if attention is None:
+        return lambda batch: model.encode(batch)  # (B, D) unit rows: attnkit's attention inside
+
+    def additive(query, key, value, mask=None, scale=None):  # noqa: ARG001 (MiniLM's default scale)
+        return attention(query, key, value, None if mask is None else additive_mask(mask, query.dtype))
+
+    return lambda batch: model.encode(batch, attention=additive)
 
 
 def minilm_cases(seed: int) -> list[Case]:
@@ -148,24 +161,44 @@ def multi_head_attention(query, key, value, num_heads, W_q, W_k, W_v, W_o, mask=
              bugs=[
         Bug("padding_mask_ignored",
             "the mask is ignored: in a padded batch the real tokens then attend to [PAD] tokens, and the "
-            "embeddings of shorter sentences change. True in the mask means 'may attend'.", '''
+            "embeddings of shorter sentences change. Add the mask to the scores before the softmax.", '''
 def minilm_attention(query, key, value, mask=None):
     scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])
     weights = torch.softmax(scores, dim=-1)
+    return weights @ value, weights
+'''),
+        Bug("additive_mask_multiplied",
+            "the mask was multiplied with the scores: this mask is additive, 0.0 where a key may be attended "
+            "and a huge negative number where not, so it is added to the scores (0 leaves a score as it is).", '''
+def minilm_attention(query, key, value, mask=None):
+    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])
+    if mask is not None:
+        scores = scores * mask
+    weights = torch.softmax(scores, dim=-1)
+    return weights @ value, weights
+'''),
+        Bug("additive_mask_after_softmax",
+            "the mask was added after the softmax: the padding has already taken its share of the weights "
+            "by then; add the mask to the scores, so that the softmax gives the padding weight 0.", '''
+def minilm_attention(query, key, value, mask=None):
+    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])
+    weights = torch.softmax(scores, dim=-1)
+    if mask is not None:
+        weights = (weights + mask).clamp(min=0.0)
     return weights @ value, weights
 '''),
         Bug("builtin_attention_inside_minilm",
             BUILTIN_ATTENTION, '''
 def minilm_attention(query, key, value, mask=None):
     import attnkit
-    return attnkit.scaled_dot_product_attention(query, key, value, mask=mask)
+    return attnkit.scaled_dot_product_attention(query, key, value, mask=None if mask is None else mask == 0)
 '''),
     ]),
 ]
 
 QUESTIONS = [
-    Question("q6_heads_buy", "revisit lesson 6, section 2: what is the same, and what differs.", ABC),
-    Question("q6_sink", "revisit lesson 6, section 3: the sink, split into its two tokens.", ABC),
-    Question("q6_combine_heads", "revisit the last step of multi-head attention.", ABC),
-    Question("q6_parallel_steps", "revisit which computations of self-attention wait for others."),
+    Question("q6_attention_parameters", "revisit lesson 6, section 2: how the heads share the four projections.",
+             tolerance=0.5),
+    Question("q6_weights_shape", "revisit the shapes in lesson 6's table of the layer.", ABC),
+    Question("q6_crossover_length", "revisit lesson 6's count of multiply-adds and solve for L.", tolerance=0.5),
 ]
