@@ -201,7 +201,8 @@ class DecoderLayer(nn.Module):
         self.compute: Callable[..., Any] = decoder_layer
 
     def use(self, fn: Callable[..., Any] | None) -> None:
-        """Compute this layer with ``fn(layer, y, memory, self_mask, memory_mask)``; None restores :func:`decoder_layer`."""
+        """Compute this layer with ``fn(layer, y, memory, self_mask, memory_mask)``; None restores
+        :func:`decoder_layer`."""
         self.compute = decoder_layer if fn is None else fn
 
     def forward(self, y: torch.Tensor, memory: torch.Tensor, self_mask: Any = None,
