@@ -110,7 +110,7 @@ class LayerAttention(MultiHeadAttention):
         return self.out_proj(merge_heads(heads)), None  # (B, H, L, d_k) -> (B, L, D)
 
 
-def encoder_layer(layer: EncoderLayer, x: torch.Tensor, mask: Any = None) -> tuple[torch.Tensor, Any]:
+def encoder_layer(layer, x, mask=None):  # no annotations: lesson 7 shows it as the worked solution
     """One encoder layer, post-norm as in the paper: self-attention, then the feed-forward network,
     each followed by Add & Norm.
 
@@ -129,8 +129,7 @@ def encoder_layer(layer: EncoderLayer, x: torch.Tensor, mask: Any = None) -> tup
     return x, weights
 
 
-def decoder_layer(layer: DecoderLayer, y: torch.Tensor, memory: torch.Tensor, self_mask: Any = None,
-                  memory_mask: Any = None) -> tuple[torch.Tensor, tuple[Any, Any]]:
+def decoder_layer(layer, y, memory, self_mask=None, memory_mask=None):  # shown as lesson 7's solution
     """One decoder layer, post-norm: causal self-attention, cross-attention to the encoder's memory,
     the feed-forward network, each followed by Add & Norm.
 

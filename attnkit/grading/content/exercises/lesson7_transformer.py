@@ -15,6 +15,8 @@ import torch
 
 from attnkit.activities import Prediction
 from attnkit.grading.content.catalogue import Bug, Case, Exercise, change
+from attnkit.grading.content.exercises.q6_multi_head import randn
+from attnkit.masks import padding_mask
 from attnkit.transformer.layers import DecoderLayer, EncoderLayer, decoder_layer, encoder_layer
 
 QUIZ = "lesson7"
@@ -72,26 +74,18 @@ def in_decoder_layer(fn: Callable[..., Any] | None) -> Callable[..., Any]:
     return run
 
 
-def _randn(seed: int, *shape: int) -> np.ndarray:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)).numpy()
-
-
-def _padding(lengths: list[int], S: int) -> np.ndarray:
-    return np.arange(S)[None, None, :] < np.asarray(lengths)[:, None, None]  # (B, 1, S)
-
-
 def encoder_cases(seed: int) -> list[Case]:
     return [Case("x (2, 5, 8), sentence lengths [5, 3] (padding mask (2, 1, 5))",
-                 _randn(seed, 2, 5, D) * 2, _padding([5, 3], 5), seed),
-            Case("x (1, 4, 8), no padding", _randn(seed + 1, 1, 4, D), _padding([4], 4), seed + 1)]
+                 randn(seed, 2, 5, D) * 2, padding_mask([5, 3], 5), seed),
+            Case("x (1, 4, 8), no padding", randn(seed + 1, 1, 4, D), padding_mask([4], 4), seed + 1)]
 
 
 def decoder_cases(seed: int) -> list[Case]:
     causal = np.tril(np.ones((4, 4), dtype=bool))
     return [Case("y (2, 4, 8), memory (2, 4, 8), source lengths [4, 2], causal mask (4, 4)",
-                 _randn(seed, 2, 4, D), _randn(seed + 1, 2, 4, D) * 2, causal, _padding([4, 2], 4), seed),
+                 randn(seed, 2, 4, D), randn(seed + 1, 2, 4, D) * 2, causal, padding_mask([4, 2], 4), seed),
             Case("y (1, 4, 8), memory (1, 6, 8), source length 5",
-                 _randn(seed + 2, 1, 4, D), _randn(seed + 3, 1, 6, D), causal, _padding([5], 6), seed + 2)]
+                 randn(seed + 2, 1, 4, D), randn(seed + 3, 1, 6, D), causal, padding_mask([5], 6), seed + 2)]
 
 
 _ENCODER = '''
