@@ -11,8 +11,14 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from attnkit import causal_mask, padding_mask
 from attnkit.transformer.flops import gru_translator_multiply_adds, model_multiply_adds, transformer_multiply_adds
-from attnkit.transformer.layers import (DecoderLayer, EncoderLayer, LayerAttention, copy_from_torch, decoder_layer,
-                                        encoder_layer)
+from attnkit.transformer.layers import (
+    DecoderLayer,
+    EncoderLayer,
+    LayerAttention,
+    copy_from_torch,
+    decoder_layer,
+    encoder_layer,
+)
 from attnkit.transformer.live_training import plot_loss_curve, train_briefly, warmup_learning_rate
 from attnkit.transformer.model import build_transformer
 from attnkit.transformer.training_speed import STEP_MODELS, TorchTransformerSeq2Seq, load_recorded_speeds, toy_batch
