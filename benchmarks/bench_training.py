@@ -1,4 +1,4 @@
-"""The newsletter's "100x faster training", measured: one training step, GRU vs Transformer.
+"""The newsletter's "100x faster training", measured: one training step, GRU vs Transformer (lesson 8).
 
     python benchmarks/bench_training.py                       # lengths 10..1000, CPU, 1 thread and all
     python benchmarks/bench_training.py --device cuda          # any device torch sees
@@ -6,7 +6,9 @@
 
 A step is a teacher-forced forward pass, the loss and the backward pass on B toy sentence pairs
 of L words (attnkit/transformer/training_speed.py): lesson 1's GRU encoder-decoder with attention
-(D=128) against lesson 7's Transformer (D=64, 2+2 layers, 4 heads). Prints the device and the
+(D=128) against lesson 7's Transformer (D=64, 2+2 layers, 4 heads), which trains with torch's fused
+attention kernel and stores no attention weights (benchmarks/bench_fused.py puts it next to
+torch.nn.Transformer and next to the same model storing its weights). Prints the device and the
 versions, then per length the median and range of each model's step, the time per target token,
 and how many times faster the Transformer's step was (ratio taken repeat by repeat). Timings are
 never asserted in tests.

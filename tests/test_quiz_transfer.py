@@ -167,11 +167,7 @@ def test_the_normalisation_sees_a_retype_through_renaming():
 
 
 # quiz 7's add_and_norm retypes the source lesson 7 prints (issue 18); the branch that rewrites quiz 7 removes this
-RETYPED_TODAY = {"q7_transformer": "add_and_norm retypes the add_and_norm source that lesson 7 prints"}
-
-
-@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(reason=RETYPED_TODAY[p.stem], strict=True))
-                                  if p.stem in RETYPED_TODAY else p for p in SOLUTIONS], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
 def test_no_quiz_exercise_is_a_lesson_cell_retyped(path):
     retyped = []
     for grade_id, body in solution_bodies(path):

@@ -14,10 +14,16 @@ src_lengths, tgt_in)`` returns ``(logits (B, L, V), weights (B, L, S))``, where 
 the last decoder layer's cross-attention averaged over heads, so the training and evaluation code
 of lessons 1-2 runs unchanged. Training sees all L target positions at once (teacher forcing and
 the causal mask); generation (``decode_batch``, the GRUs' loop) still writes one word at a time.
+
+Attention weights are computed only when someone can read them: in eval mode, or when asked
+(``need_weights=True``). A training step (train mode) takes torch's fused attention kernel instead
+(:class:`~attnkit.transformer.layers.LayerAttention`), as ``torch.nn.Transformer`` does.
+``use_layers`` runs a learner's encoder and decoder layer functions inside the model (lesson 7).
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import torch
@@ -25,7 +31,7 @@ from torch import nn
 
 from attnkit.errors import check_shape
 from attnkit.masks import causal_mask, padding_mask
-from attnkit.transformer.layers import DecoderLayer, DecoderWeights, EncoderLayer
+from attnkit.transformer.layers import DecoderLayer, DecoderWeights, EncoderLayer, set_need_weights
 from attnkit.transformer.positional import POSITIONAL_KINDS
 from attnkit.translation.seq2seq import State, Step
 from attnkit.translation.toy_language import Vocab, source_vocab, target_vocab
@@ -37,7 +43,7 @@ class TransformerOutput(NamedTuple):
     """Everything :meth:`TransformerSeq2Seq.run` computes."""
 
     logits: torch.Tensor  # (B, L, V)
-    encoder_weights: list[torch.Tensor]  # per encoder layer: (B, H, S, S)
+    encoder_weights: list[torch.Tensor | None]  # per encoder layer: (B, H, S, S); None when not computed
     decoder_weights: list[DecoderWeights]  # per decoder layer: self (B, H, L, L), cross (B, H, L, S)
 
 
@@ -137,6 +143,7 @@ class TransformerSeq2Seq(nn.Module):
             raise ValueError(f"positions is {positions!r} but expected one of {sorted(POSITIONAL_KINDS)}")
         self.d_model, self.num_layers, self.num_heads, self.d_ff = d_model, num_layers, num_heads, d_ff
         self.positions, self.max_positions = positions, max_positions
+        self.need_weights: bool | None = None  # forward's default: None = weights in eval mode only
         self.src_vocab, self.tgt_vocab = source_vocab(), target_vocab()
         extra = {"max_positions": max_positions} if positions == "learned" else {}
         sizes = (d_model, num_layers, num_heads, d_ff)
@@ -152,28 +159,50 @@ class TransformerSeq2Seq(nn.Module):
                 "num_heads": self.num_heads, "d_ff": self.d_ff, "positions": self.positions,
                 "max_positions": self.max_positions}
 
-    def run(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor) -> TransformerOutput:
-        """Teacher forcing with every layer's weights."""
-        memory, encoder_weights = self.encoder.run(src, src_lengths)
-        mask = padding_mask(src_lengths.to(src.device), src.shape[1])  # (B, 1, S)
-        logits, decoder_weights = self.decoder(tgt_in, memory, mask)
-        return TransformerOutput(logits, encoder_weights, decoder_weights)
+    def use_layers(self, encoder_layer: Callable[..., Any] | None = None,
+                   decoder_layer: Callable[..., Any] | None = None) -> None:
+        """Compute every encoder layer with ``encoder_layer(layer, x, mask)`` and every decoder layer
+        with ``decoder_layer(layer, y, memory, self_mask, memory_mask)`` (see
+        :func:`attnkit.transformer.layers.encoder_layer`); None keeps attnkit's."""
+        for layer in self.encoder.layers:
+            layer.use(encoder_layer)
+        for layer in self.decoder.layers:
+            layer.use(decoder_layer)
+
+    def run(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
+            need_weights: bool = True) -> TransformerOutput:
+        """Teacher forcing; with every layer's weights unless ``need_weights`` is False (then the
+        fused kernel runs and the weights are None)."""
+        set_need_weights(self, need_weights)
+        try:
+            memory, encoder_weights = self.encoder.run(src, src_lengths)
+            mask = padding_mask(src_lengths.to(src.device), src.shape[1])  # (B, 1, S)
+            logits, decoder_weights = self.decoder(tgt_in, memory, mask)
+            return TransformerOutput(logits, encoder_weights, decoder_weights)
+        finally:
+            set_need_weights(self, True)  # standalone layers report their weights
 
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
-                temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+                temperature: float = 1.0, need_weights: bool | None = None) -> tuple[torch.Tensor, Any]:
         """Teacher forcing, the GRU models' interface: all L target words in one pass.
 
         Args:
             src: (B, S) source ids padded with PAD; src_lengths: (B,); tgt_in: (B, L) starting with BOS.
             temperature: accepted for the GRU models' interface; must be 1.
+            need_weights: compute the attention weights; None means "in eval mode only", so a
+                training step takes the fused kernel.
 
         Returns:
-            logits (B, L, V) and the last decoder layer's cross-attention, mean over heads (B, L, S).
+            logits (B, L, V) and the last decoder layer's cross-attention, mean over heads (B, L, S),
+            or None when the weights were not computed.
         """
         if temperature != 1.0:
             raise ValueError(f"temperature is {temperature} but the Transformer supports only 1.0")
-        output = self.run(src, src_lengths, tgt_in)
-        return output.logits, output.decoder_weights[-1].cross_attention.mean(dim=1)  # (B, H, L, S) -> (B, L, S)
+        need_weights = self.need_weights if need_weights is None else need_weights
+        need_weights = not self.training if need_weights is None else need_weights
+        output = self.run(src, src_lengths, tgt_in, need_weights)
+        cross = output.decoder_weights[-1].cross_attention
+        return output.logits, None if cross is None else cross.mean(dim=1)  # (B, H, L, S) -> (B, L, S)
 
 
 def build_transformer(d_model: int = 64, num_layers: int = 2, num_heads: int = 4, d_ff: int = 256,

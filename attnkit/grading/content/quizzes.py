@@ -38,7 +38,8 @@ QUIZZES: tuple[Quiz, ...] = (
     Quiz("q4_qkv_math", 4, "a stable softmax and scaled dot-product attention with a mask"),
     Quiz("q5_self_attention", 5, "the causal mask and (causal) self-attention"),
     Quiz("q6_multi_head", 6, "split and merge heads, multi-head attention, attention inside MiniLM"),
-    Quiz("q7_transformer", 7, "sinusoidal positions, Add & Norm, the three masks, cross-attention"),
+    Quiz("q7_transformer", 7, "sinusoidal positions, a pre-norm sublayer, the three masks, cross-attention"),
+    Quiz("q8_training", 8, "the warm-up schedule, a decoder layer's arithmetic, generation and fused attention"),
 )
 
 QUIZ_IDS: tuple[str, ...] = tuple(q.id for q in QUIZZES)

@@ -1,18 +1,26 @@
-"""Lesson 7's activities: write the position-wise feed-forward network, predict the Transformer's
-accuracy on the longest sentences and its training-step speed-up, turn the width of the
-positional encoding.
+"""Lesson 7's activities: write the position-wise feed-forward network, the encoder layer and the
+decoder layer (each run inside a layer whose weights the check sets), turn the width of the
+positional encoding, predict what a short training run reaches.
 
 Declared like a quiz's exercises (see :mod:`attnkit.grading.content.catalogue`); the lesson calls them
 through :mod:`attnkit.activities`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+import torch
 
 from attnkit.activities import Prediction
 from attnkit.grading.content.catalogue import Bug, Case, Exercise, change
+from attnkit.grading.content.exercises.q6_multi_head import randn
+from attnkit.masks import padding_mask
+from attnkit.transformer.layers import DecoderLayer, EncoderLayer, decoder_layer, encoder_layer
 
 QUIZ = "lesson7"
+D, H, D_FF = 8, 2, 16  # the layers the checks build: small, so a wrong entry is easy to point at
 
 
 def feed_forward(x, W_1, b_1, W_2, b_2):
@@ -36,6 +44,71 @@ def feed_forward(x, W_1, b_1, W_2, b_2):
 '''
 _RIGHT = {"hidden": "np.maximum(0.0, x @ W_1 + b_1)", "output": "hidden @ W_2 + b_2"}
 
+def _layer(cls: type, seed: int) -> Any:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layer = cls(D, H, D_FF)
+    for k, p in enumerate(layer.parameters()):  # norms' gains and shifts away from 1 and 0, each its own
+        p.data += 0.3 * torch.randn(p.shape, generator=torch.Generator().manual_seed(1000 * seed + k))
+    return layer.eval()
+
+
+def in_encoder_layer(fn: Callable[..., Any] | None) -> Callable[..., Any]:
+    """What the encoder_layer cases call: ``fn(layer, x, mask)`` on an :class:`EncoderLayer` seeded by the case."""
+    fn = encoder_layer if fn is None else fn
+
+    def run(x, mask, seed):
+        with torch.no_grad():
+            return fn(_layer(EncoderLayer, seed), x, mask)
+    return run
+
+
+def in_decoder_layer(fn: Callable[..., Any] | None) -> Callable[..., Any]:
+    """What the decoder_layer cases call: ``fn(layer, y, memory, self_mask, memory_mask)`` on a seeded
+    :class:`DecoderLayer`."""
+    fn = decoder_layer if fn is None else fn
+
+    def run(y, memory, self_mask, memory_mask, seed):
+        with torch.no_grad():
+            return fn(_layer(DecoderLayer, seed), y, memory, self_mask, memory_mask)
+    return run
+
+
+def encoder_cases(seed: int) -> list[Case]:
+    return [Case("x (2, 5, 8), sentence lengths [5, 3] (padding mask (2, 1, 5))",
+                 randn(seed, 2, 5, D) * 2, padding_mask([5, 3], 5), seed),
+            Case("x (1, 4, 8), no padding", randn(seed + 1, 1, 4, D), padding_mask([4], 4), seed + 1)]
+
+
+def decoder_cases(seed: int) -> list[Case]:
+    causal = np.tril(np.ones((4, 4), dtype=bool))
+    return [Case("y (2, 4, 8), memory (2, 4, 8), source lengths [4, 2], causal mask (4, 4)",
+                 randn(seed, 2, 4, D), randn(seed + 1, 2, 4, D) * 2, causal, padding_mask([4, 2], 4), seed),
+            Case("y (1, 4, 8), memory (1, 6, 8), source length 5",
+                 randn(seed + 2, 1, 4, D), randn(seed + 3, 1, 6, D), causal, padding_mask([5], 6), seed + 2)]
+
+
+_ENCODER = '''
+def encoder_layer(layer, x, mask):
+    attended, weights = layer.self_attention({attend_in}, {attend_in}, {attend_in}, {mask})
+    x = {first}
+    x = {second}
+    return x, weights
+'''
+_ENC_RIGHT = {"attend_in": "x", "mask": "mask", "first": "layer.self_attention_norm(x + attended)",
+              "second": "layer.feed_forward_norm(x + layer.feed_forward(x))"}
+_DECODER = '''
+def decoder_layer(layer, y, memory, self_mask, memory_mask):
+    attended, self_weights = layer.self_attention(y, y, y, {self_mask})
+    y = {first}
+    attended, cross_weights = layer.cross_attention(y, {kv}, {kv}, {memory_mask})
+    y = {second}
+    y = layer.feed_forward_norm(y + layer.feed_forward(y))
+    return y, (self_weights, cross_weights)
+'''
+_DEC_RIGHT = {"self_mask": "self_mask", "memory_mask": "memory_mask", "kv": "memory",
+              "first": "layer.self_attention_norm(y + attended)", "second": "layer.cross_attention_norm(y + attended)"}
+
 EXERCISES = [
     Exercise(
         "feed_forward", reference=feed_forward, cases=feed_forward_cases,
@@ -52,26 +125,83 @@ EXERCISES = [
                 "a bias is missing: each linear map is x W + b, with b_1 (d_ff,) and b_2 (D,).",
                 change(_FFN, _RIGHT, hidden="np.maximum(0.0, x @ W_1)")),
         ]),
+    Exercise(
+        "encoder_layer", reference=encoder_layer, cases=encoder_cases, adapter=f"{__name__}.in_encoder_layer",
+        backend="torch", rtol=1e-4, atol=1e-5,
+        bugs=[
+            Bug("encoder_pre_norm",
+                "this is the pre-norm layer, x + Sublayer(LayerNorm(x)): it normalises each sublayer's input and "
+                "adds the raw residual. The paper and torch's default (norm_first=False) are post-norm: add "
+                "first, then normalise, LayerNorm(x + Sublayer(x)).", '''
+def encoder_layer(layer, x, mask):
+    h = layer.self_attention_norm(x)
+    attended, weights = layer.self_attention(h, h, h, mask)
+    x = x + attended
+    x = x + layer.feed_forward(layer.feed_forward_norm(x))
+    return x, weights
+'''),
+            Bug("encoder_no_residual",
+                "a residual connection is missing: each norm takes x + Sublayer(x), the sublayer's input added "
+                "to its output, not the sublayer's output alone.",
+                change(_ENCODER, _ENC_RIGHT, first="layer.self_attention_norm(attended)")),
+            Bug("encoder_mask_ignored",
+                "the padding mask is not passed to the self-attention: real words then attend to the padding "
+                "of shorter sentences. Pass mask as attention's fourth argument.",
+                change(_ENCODER, _ENC_RIGHT, mask="None")),
+            Bug("encoder_norm_swapped",
+                "the two norms are swapped: each sublayer has its own LayerNorm (self_attention_norm after "
+                "the attention, feed_forward_norm after the feed-forward network), with its own gain and shift.",
+                change(_ENCODER, _ENC_RIGHT, first="layer.feed_forward_norm(x + attended)",
+                       second="layer.self_attention_norm(x + layer.feed_forward(x))")),
+        ]),
+    Exercise(
+        "decoder_layer", reference=decoder_layer, cases=decoder_cases, adapter=f"{__name__}.in_decoder_layer",
+        backend="torch", rtol=1e-4, atol=1e-5,
+        bugs=[
+            Bug("decoder_masks_swapped",
+                "the masks are on the wrong attentions: the causal mask belongs to the decoder's "
+                "self-attention (word t must not read the words after it), the source padding mask to "
+                "cross-attention (no word reads the source's padding).",
+                change(_DECODER, _DEC_RIGHT, self_mask="memory_mask", memory_mask="self_mask")),
+            Bug("decoder_cross_from_decoder",
+                "cross-attention takes its keys and values from the decoder: that is a second "
+                "self-attention, and the source never reaches the decoder. Queries come from the decoder, "
+                "keys and values from the encoder's memory.",
+                change(_DECODER, _DEC_RIGHT, kv="y")),
+            Bug("decoder_pre_norm",
+                "this is the pre-norm layer, y + Sublayer(LayerNorm(y)); the paper and torch's default add "
+                "first, then normalise: LayerNorm(y + Sublayer(y)).", '''
+def decoder_layer(layer, y, memory, self_mask, memory_mask):
+    h = layer.self_attention_norm(y)
+    attended, self_weights = layer.self_attention(h, h, h, self_mask)
+    y = y + attended
+    attended, cross_weights = layer.cross_attention(layer.cross_attention_norm(y), memory, memory, memory_mask)
+    y = y + attended
+    y = y + layer.feed_forward(layer.feed_forward_norm(y))
+    return y, (self_weights, cross_weights)
+'''),
+            Bug("decoder_causal_transposed",
+                "the causal mask is on the wrong side of the diagonal: word t reads itself and the words "
+                "after it, which it will not have when generating. True = may attend, keys j <= t.",
+                change(_DECODER, _DEC_RIGHT, self_mask="self_mask.T")),
+            Bug("decoder_no_cross_residual",
+                "the residual connection around cross-attention is missing: the norm takes y + attended, "
+                "so what the decoder had written survives next to what it read from the source.",
+                change(_DECODER, _DEC_RIGHT, second="layer.cross_attention_norm(attended)")),
+        ]),
 ]
 
 PREDICTIONS = [
-    Prediction("lesson7.transformer_longest",
-               "the Transformer's token accuracy, in percent, on the longest test sentences (30 words), "
-               "trained on the same pairs for the same number of steps as the GRUs",
-               "Attention over all source states, with positions added, keeps the long sentences "
-               "apart; the measured {measured:.1f}% compares with the GRU with attention's curve above.",
-               unit="%", tolerance=10.0, solved=95.0),
-    Prediction("lesson7.step_ratio",
-               "how many times faster one training step (forward + backward) of the Transformer is than "
-               "the GRU encoder-decoder's, at 300-word sentences, on this machine",
-               "Both do comparable arithmetic per word; the GRU's 600 dependent steps (source, then "
-               "target) cost per-step overhead the Transformer's few big matrix products avoid. "
-               "Far from 100x on a CPU; a GPU widens the gap.",
-               tolerance=0.6, relative=True, solved=2.0),
-    Prediction("lesson7.self_dot",
-               "with D_knob = 16: the dot product of a position's encoding with itself, PE[pos] . PE[pos], "
-               "for any pos",
-               "Each sin/cos pair gives sin^2 + cos^2 = 1, and there are D/2 pairs: every row has the same "
-               "length, so positions differ only in direction.",
-               tolerance=0.01, solved=8.0, knob=True),
+    Prediction("lesson7.half_cosine_distance",
+               "with D_knob = 16: the smallest distance k at which the cosine between two positions' "
+               "encodings, PE[p] and PE[p + k], falls below 0.5",
+               "The cosine is the mean of cos(k w_i) over the D/2 frequencies; a narrow encoding has few "
+               "slow hands, so its positions stop looking alike sooner ({measured:.0f} words at D = 16).",
+               tolerance=0.0, solved=9.0, knob=True),
+    Prediction("lesson7.live_accuracy",
+               "your Transformer's token accuracy, in percent, on the 10-word test sentences after the "
+               "short training run of section 5",
+               "A few hundred steps teach the model the word-for-word part of the task; the shipped model, "
+               "trained on the same pairs for many more steps, shows where longer training goes.",
+               unit="%", tolerance=15.0, solved=84.0),
 ]

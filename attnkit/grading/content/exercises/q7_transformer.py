@@ -1,4 +1,4 @@
-"""Quiz 7, the Transformer: sinusoidal positions, Add & Norm, the three masks, cross-attention."""
+"""Quiz 7, the Transformer's blocks: sinusoidal positions, a pre-norm sublayer, the three masks, cross-attention."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import numpy as np
 import attnkit
 from attnkit.grading.content.catalogue import ABC, Bug, Case, Exercise, Question, change
 
-__all__ = ["EXERCISES", "QUESTIONS", "sinusoidal_encoding", "add_positions", "add_and_norm",
+__all__ = ["EXERCISES", "QUESTIONS", "sinusoidal_encoding", "add_positions", "pre_norm_residual",
            "transformer_masks", "cross_attention"]
 
 
@@ -26,12 +26,12 @@ def add_positions(embeddings):
     return embeddings * np.sqrt(D) + sinusoidal_encoding(L, D)  # (B, L, D) + (L, D)
 
 
-def add_and_norm(x, sublayer_output, gamma, beta, eps=1e-5):
-    """Reference: LayerNorm(x + sublayer_output) over the last axis, with gain gamma and shift beta."""
-    z = x + sublayer_output
-    mean = z.mean(axis=-1, keepdims=True)  # (B, L, 1)
-    variance = z.var(axis=-1, keepdims=True)
-    return (z - mean) / np.sqrt(variance + eps) * gamma + beta
+def pre_norm_residual(x, W, gamma, beta, eps=1e-5):
+    """Reference: one pre-norm sublayer whose sublayer is the linear map h @ W: x + LayerNorm(x) @ W."""
+    mean = x.mean(axis=-1, keepdims=True)  # (B, L, 1): one mean per position
+    variance = x.var(axis=-1, keepdims=True)
+    normalised = (x - mean) / np.sqrt(variance + eps) * gamma + beta  # (B, L, D)
+    return x + normalised @ W  # the residual stream x itself is never normalised
 
 
 def transformer_masks(src_lengths, S, L):
@@ -59,9 +59,9 @@ def positions_cases(seed: int) -> list[Case]:
 
 def norm_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
-    x, y = rng.normal(size=(2, 4, 6)), rng.normal(size=(2, 4, 6))
-    return [Case("x, sublayer_output (2, 4, 6), gamma and beta (6,)", x, y, rng.normal(size=6), rng.normal(size=6)),
-            Case("gamma = 1, beta = 0", x, y, np.ones(6), np.zeros(6))]
+    x, W = rng.normal(size=(2, 4, 6)) * 3 + 1, rng.normal(size=(6, 6)) * 0.5
+    return [Case("x (2, 4, 6), W (6, 6), gamma and beta (6,)", x, W, rng.normal(size=6), rng.normal(size=6)),
+            Case("gamma = 1, beta = 0", x, W, np.ones(6), np.zeros(6))]
 
 
 def mask_cases(seed: int) -> list[Case]:
@@ -103,13 +103,13 @@ def add_positions(embeddings):
     return {body}
 '''
 _NORM = '''
-def add_and_norm(x, sublayer_output, gamma, beta, eps=1e-5):
-    z = {z}
-    mean = z.mean(axis={axis}, keepdims=True)
-    variance = z.var(axis={axis}, keepdims=True)
+def pre_norm_residual(x, W, gamma, beta, eps=1e-5):
+    mean = x.mean(axis={axis}, keepdims=True)
+    variance = x.var(axis={axis}, keepdims=True)
+    normalised = (x - mean) / np.sqrt(variance + eps){gain}
     return {out}
 '''
-_NORM_RIGHT = {"z": "x + sublayer_output", "axis": "-1", "out": "(z - mean) / np.sqrt(variance + eps) * gamma + beta"}
+_NORM_RIGHT = {"axis": "-1", "gain": " * gamma + beta", "out": "x + normalised @ W"}
 _MASKS = '''
 def transformer_masks(src_lengths, S, L):
     padding = np.arange(S)[None, None, :] < np.asarray(src_lengths)[:, None, None]
@@ -159,24 +159,31 @@ EXERCISES = [
             "embedding.",
             change(_POSITIONS, {}, body="embeddings * np.sqrt(D) * sinusoidal_encoding(L, D)")),
     ]),
-    Exercise("add_and_norm", reference=add_and_norm, cases=norm_cases,
+    Exercise("pre_norm_residual", reference=pre_norm_residual, cases=norm_cases,
              forbidden=("torch.nn.functional.layer_norm",), bugs=[
+        Bug("pre_norm_is_post_norm",
+            "this is the post-norm sublayer, LayerNorm(x + Sublayer(x)): the sum is normalised. Pre-norm "
+            "normalises the sublayer's input and adds the raw x: x + Sublayer(LayerNorm(x)).", '''
+def pre_norm_residual(x, W, gamma, beta, eps=1e-5):
+    z = x + x @ W
+    mean = z.mean(axis=-1, keepdims=True)
+    variance = z.var(axis=-1, keepdims=True)
+    return (z - mean) / np.sqrt(variance + eps) * gamma + beta
+'''),
         Bug("layernorm_wrong_axis",
             "the mean and variance were taken over the wrong axis: layer norm normalises each position's "
             "D features on its own (the last axis), never across positions or the batch.",
             change(_NORM, _NORM_RIGHT, axis="1")),
-        Bug("layernorm_no_residual",
-            "the residual is missing: the sublayer's input x must be added to its output before the norm, "
-            "LayerNorm(x + Sublayer(x)).",
-            change(_NORM, _NORM_RIGHT, z="sublayer_output")),
-        Bug("layernorm_residual_after",
-            "the input was added after the norm: in the paper (post-norm) the sum x + Sublayer(x) is "
-            "normalised, LayerNorm(x + Sublayer(x)).",
-            change(_NORM, _NORM_RIGHT, z="sublayer_output",
-                   out="x + (z - mean) / np.sqrt(variance + eps) * gamma + beta")),
+        Bug("pre_norm_residual_normalised",
+            "the residual added is the normalised x: in pre-norm the residual stream x passes through "
+            "untouched, x + Sublayer(LayerNorm(x)), which is what keeps its gradient a plain sum.",
+            change(_NORM, _NORM_RIGHT, out="normalised + normalised @ W")),
+        Bug("pre_norm_no_residual",
+            "the residual is missing: the sublayer's output is added to its input x, x + Sublayer(LayerNorm(x)).",
+            change(_NORM, _NORM_RIGHT, out="normalised @ W")),
         Bug("layernorm_no_gain",
             "gamma and beta were left out: layer norm ends with a learned gain and shift, * gamma + beta.",
-            change(_NORM, _NORM_RIGHT, out="(z - mean) / np.sqrt(variance + eps)")),
+            change(_NORM, _NORM_RIGHT, gain="")),
     ]),
     Exercise("transformer_masks", reference=transformer_masks, cases=mask_cases, validate=boolean_masks, bugs=[
         Bug("causal_mask_on_encoder",
@@ -209,8 +216,11 @@ EXERCISES = [
 ]
 
 QUESTIONS = [
-    Question("q7_decoder_calls", "revisit the generation loop: one decoder call per word written, counting EOS."),
-    Question("q7_parallel_step", "revisit what still runs one after another in a Transformer.", ABC),
-    Question("q7_no_positions", "revisit section 2: what attention does with shuffled words.", ABC),
-    Question("q7_cross_shape", "revisit the cross-attention weights: rows are queries, columns are keys.", ABC),
+    Question("q7_pe_dot", "the dot product of two sinusoidal encodings is a sum of one cosine per frequency "
+                          "pair, of the distance times that frequency.", tolerance=0.01),
+    Question("q7_cross_shape", "rows of attention weights are queries, columns are keys; count BOS, and "
+                               "remember which side cross-attention's keys come from.", ABC),
+    Question("q7_which_norm", "compare each line with LayerNorm(x + Sublayer(x)) and x + Sublayer(LayerNorm(x)).",
+             ABC),
+    Question("q7_cross_nonzero", "which mask does cross-attention use, and what does it hide?"),
 ]
