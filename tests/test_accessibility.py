@@ -52,6 +52,7 @@ def _cases():
     from attnkit.plotting import plot_attention, plot_spotlight
     from attnkit.transformer.figure import draw_transformer
     from attnkit.transformer.head_patterns import pattern_scores, plot_head_grid, plot_pattern_maps
+    from attnkit.transformer.live_training import plot_loss_curve
     from attnkit.translation.diagrams import (
         attention_step_diagram,
         draw_attention,
@@ -92,6 +93,8 @@ def _cases():
          ["2 x 3", "layer 1: ", "head 2 previous 1", "[CLS] a b c d [SEP]"]),
         ("plot_pattern_maps", lambda: plot_pattern_maps(pattern_scores([maps])),
          ["'previous word': best heads layer 1 head 2 1", "2 layers", "3 heads"]),
+        ("plot_loss_curve", lambda: plot_loss_curve([4.0, 2.0, 1.0], reference=0.0001),
+         ["3 steps", "starts at 4", "lowest is 1", "1.0e-04"]),
     ]
 
 

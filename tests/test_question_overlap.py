@@ -26,6 +26,9 @@ one two three each every when where than then as into not no yes answer number l
 DIFFERENT = {
     frozenset({"q2_retempered", "q4_third_weight"}):
         "both compute a weight in percent: one re-tempers a spotlight (w^(1/T)), the other is softmax of new scores",
+    frozenset({"q6_weights_shape", "q7_cross_shape"}):
+        "both ask a weights shape: q6 where the heads axis goes (B, H, L, S), q7 which sequence gives cross-attention "
+        "its rows (decoder) and its columns (encoder)",
 }
 # duplicates the quizzes used to have: quiz 1 and quiz 6 both counted sequential steps, quiz 5 and quiz 7
 # both shuffled the tokens of attention without positions

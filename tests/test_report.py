@@ -249,10 +249,10 @@ def test_a_typical_wrong_answer_has_an_id_that_is_the_learners_answer():
         check_choice("c", "q4_softmax_axis", expected="b", wrong={"a": "rows, not columns"})
     assert caught.value.misconception is None
     with pytest.raises(CheckFailed) as caught:
-        check_number(75.0001, "q4_true_softmax", expected=51.4, wrong={75: "the newsletter's figure"})
-    assert caught.value.misconception == "q4_true_softmax=75"
+        check_number(75, "q4_scale_divisor", expected=51.4, wrong={75: "the newsletter's figure"})
+    assert caught.value.misconception == "q4_scale_divisor=75"
     with pytest.raises(CheckFailed) as caught:
-        check_number(..., "q4_true_softmax", expected=51.4)
+        check_number(..., "q4_scale_divisor", expected=51.4)
     assert caught.value.misconception == NOT_ANSWERED
 
 

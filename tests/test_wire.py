@@ -31,7 +31,18 @@ def test_values_round_trip_as_plain_data() -> None:
     back = wire.decode(message["value"], received, torch)
     assert back["a"] == [1, 2.5, "x", None, True] and np.array_equal(back["b"][0], np.arange(6).reshape(2, 3))
     assert back["b"][1] == np.float32(1.5) and isinstance(back["t"], torch.Tensor) and np.isnan(back["nan"])
+    assert isinstance(back["b"][1], np.float32) and np.ndim(back["b"][1]) == 0
     assert isinstance(wire.decode(wire.encode(object(), []), []), wire.Opaque)
+
+
+@pytest.mark.parametrize("value", [np.float64(32.0), np.sqrt(1024), np.array(2.5), np.int64(7)])
+def test_numpy_scalars_and_0d_arrays_keep_no_dimensions(value) -> None:
+    """An answer computed with numpy (``np.sqrt(1024)``) arrives as a number, not a 1-element array."""
+    arrays: list[np.ndarray] = []
+    tree = wire.encode(value, arrays)
+    message, received = _through_pipe(wire.pack({"value": tree}, arrays))
+    back = wire.decode(message["value"], received)
+    assert np.ndim(back) == 0 and back == value and type(back) is type(value)
     assert isinstance(wire.decode(wire.encode(np.array([object()]), []), []), wire.Opaque)
 
 

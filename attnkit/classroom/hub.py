@@ -35,15 +35,15 @@ import requests
 
 from attnkit.classroom.lms import COURSES, USERS, Platform
 from attnkit.grading.grader.sandbox import _alive, _descendants
+from attnkit.grading.queue.database import init_gradebook
 
-__all__ = ["PORTS", "REPO", "ClassHub", "CourseSpec", "check_gradebook"]
+__all__ = ["PORTS", "REPO", "ClassHub", "CourseSpec"]
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy" / "hub"
 PORTS = {"public": 18100, "proxy_api": 18101, "hub": 18102, "lms": 18103, "ngshare": 18104,
          "courses": 18110, "servers": [18120, 18200]}
 NGSHARE_PYTHON = REPO / ".venv-ngshare" / "bin" / "python"
-GRADEBOOK_HEAD = "e43177bfe90b"  # nbgrader 0.9.x's alembic head
 
 
 class Postgres(Protocol):  # tests/pgserver.py's PostgresServer
@@ -60,20 +60,6 @@ class CourseSpec:
     dir: Path
     token: str = field(default_factory=lambda: secrets.token_hex(24))
     db_url: str = ""
-
-
-def check_gradebook(postgres: Postgres, course: str) -> None:
-    """A course's PostgreSQL gradebook is fully set up: nbgrader's tables and the alembic stamp.
-
-    ``nbgrader db upgrade`` on an empty PostgreSQL database fails (it starts alembic from nothing), so
-    the bootstrap (docs/deploy.md) is: create the database, open it once through nbgrader with ``alembic``
-    on PATH (attnkit.classroom.course_tasks ``roster=``: nbgrader creates the tables and stamps the
-    head), then check the stamp, here.
-    LEAD: switch to attnkit/grading/queue/database.py's gradebook bootstrap (issue 19) when it lands.
-    """
-    stamp = postgres.psql("select version_num from alembic_version", f"gradebook_{course}")
-    if stamp != GRADEBOOK_HEAD:
-        raise RuntimeError(f"gradebook_{course}: alembic_version {stamp!r}, expected {GRADEBOOK_HEAD}")
 
 
 def _become_subreaper() -> None:
@@ -198,10 +184,10 @@ class ClassHub:
         for quiz in course.quizzes:
             shutil.copytree(REPO / "solutions" / quiz, course.dir / "source" / quiz, dirs_exist_ok=True)
         course.db_url = self.postgres.createdb(f"gradebook_{course.name}")
+        init_gradebook(course.db_url, course_id=course.name)  # never `nbgrader db upgrade` on an empty database
         self._write_course_config(course)
         self.course_tasks(course.name, f"roster={','.join(self.learners(course.name))}",
                           *(f"generate={q}" for q in course.quizzes))
-        check_gradebook(self.postgres, course.name)
 
     def _write_course_config(self, course: CourseSpec) -> None:
         """The course's nbgrader_config.py: the repository's grading settings, this course's folders and

@@ -67,7 +67,18 @@ def plot_loss_curve(losses: Sequence[float], reference: float | None = None, ax:
     ax.set_yscale("log")
     ax.set_title(title)
     ax.legend(loc="upper right", fontsize=8)
-    return fig
+    from attnkit.accessible import num, set_alt
+
+    if not len(losses):
+        return set_alt(fig, f"Line chart '{title}': no training step yet.")
+    last = losses[-20:]
+    words = (f"Line chart '{title}': cross-entropy per training step on a log scale, x = training step, "
+             f"y = nats per French word. {len(losses)} steps: the loss starts at {num(losses[0])}, "
+             f"its lowest is {num(min(losses))}, the mean of the last {len(last)} steps is "
+             f"{num(sum(last) / len(last))}")
+    if reference is not None:
+        words += f"; the shipped model's loss on the same batches is {reference:.1e} (dashed line)"
+    return set_alt(fig, words + ".")
 
 
 def train_briefly(model: nn.Module, pairs: Sequence[tuple[str, str]], steps: int, batch_size: int = 32,

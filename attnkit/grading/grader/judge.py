@@ -37,7 +37,6 @@ from typing import Any
 import nbformat
 
 from attnkit.grading.cells import grade_id, is_test
-from attnkit.grading.cells import meta as _nbgrader  # noqa: F401  (autograde's import)
 from attnkit.grading.grader import sandbox
 from attnkit.grading.grader.instructor import InstructorCells
 from attnkit.grading.grader.remote import RemoteFunction, TestScope, patched_checks

@@ -149,7 +149,7 @@ def pack(message: dict, arrays: list[np.ndarray] = (), bounds: Bounds = Bounds()
         name = _wire_dtype(array.dtype)
         if name is None:
             raise WireError(f"an array of dtype {array.dtype} cannot be sent")
-        data = np.ascontiguousarray(array, dtype=np.dtype(name))
+        data = np.array(array, dtype=np.dtype(name), order="C")  # (ascontiguousarray makes 0-d arrays 1-d)
         specs.append({"dtype": name, "shape": list(data.shape)})
         total += data.nbytes
         if total > bounds.reply_bytes:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from attnkit.grading.course import classgrade
-from attnkit.grading.grader import judge
+from attnkit.grading.grader import status as grading_status
 
 __all__ = ["SAFE_NAME", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES", "MAX_FILES", "Refused", "Setup", "configure",
            "check_name", "fetch", "run", "record"]
@@ -154,7 +154,7 @@ def _machinery_failed(outcome: dict[str, Any], url: str) -> str:
 def _clean(course: Path, student: str, quiz: str) -> None:
     for part in ("submitted", "autograded", "feedback"):
         shutil.rmtree(course / part / student / quiz, ignore_errors=True)
-    (course / judge.STATUS_FILE).unlink(missing_ok=True)
+    (course / grading_status.STATUS_FILE).unlink(missing_ok=True)
 
 
 def _publish(setup: Setup, student: str, quiz: str) -> None:
@@ -193,7 +193,7 @@ def run(job_id: int, attempt: int, quiz: str, student: str, submitted_at: str = 
             if outcome.get("success") != "True" and (why := _machinery_failed(outcome, setup.url)):
                 raise RuntimeError(why)
         row = classgrade.finish_submission(setup.course, quiz, triaged, outcome, setup.cfg,
-                                           judge.read_status(setup.course))
+                                           grading_status.read_status(setup.course))
         _publish(setup, student, quiz)
         record(setup.url, quiz, student, **base, status=row["status"], score=row.get("score", ""),
                max_score=row.get("max_score", ""), notes=row.get("notes", ""), flags=row.get("flags", ""),

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from attnkit.grading.grader.judge import STATUS_FIELDS, STATUS_FILE
+from attnkit.grading.grader.status import STATUS_FIELDS, STATUS_FILE
 from attnkit.grading.queue.app import STATUS_TABLE, TASK, connect
 
 __all__ = ["rows", "write_csv", "main"]
