@@ -66,6 +66,8 @@ c.HTMLExporter.extra_template_basedirs = [
 # Links and special files in a submission folder are never copied (nbgrader's shutil.copy follows
 # links): the hooks make nbgrader's converters copy regular files only.
 c.GenerateFeedback.pre_convert_hook = "attnkit.grading.course.triage.copy_regular_files_only"
+# and each page written gets the course's WCAG 2.1 AA fixes (contrast, the page's language)
+c.GenerateFeedback.post_convert_hook = "attnkit.grading.course.feedback.accessible_feedback_pages"
 
 # Trap 6 and issue 12: student code never judges itself. nbgrader's Execute (student code and
 # tests in one kernel that decides its own grade) is replaced: the notebook runs in a bubblewrap

@@ -12,7 +12,14 @@ from nbformat.notebooknode import NotebookNode
 
 from attnkit.grading.cells import HIDDEN_PLACEHOLDER, nbgrader_metadata
 from attnkit.grading.course.comment import escape_markdown, status_text
-from attnkit.grading.course.feedback import HideHiddenTests, SafeOutputs, feedback_html, safe_markdown2html, safe_output
+from attnkit.grading.course.feedback import (
+    HideHiddenTests,
+    SafeOutputs,
+    accessible_feedback_pages,
+    feedback_html,
+    safe_markdown2html,
+    safe_output,
+)
 
 PWNED = "window.__pwned = 1"
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
@@ -118,3 +125,20 @@ def test_the_status_comment_quotes_evidence_as_text() -> None:
     text = status_text("flagged", ["renamed", "a <b>note</b>"], [evidence])
     assert text.startswith("attnkit grading status: flagged\n\nflags (for review; they do not change the grade):\n\n- ")
     assert text.endswith("notes: renamed; a \\<b\\>note\\</b\\>")
+
+
+def test_the_post_convert_hook_makes_each_new_feedback_page_accessible(tmp_path) -> None:
+    notebook = tmp_path / "autograded" / "ada" / "q4_qkv_math" / "q4_qkv_math.ipynb"
+    page = tmp_path / "feedback" / "ada" / "q4_qkv_math" / "q4_qkv_math.html"
+    for path in (notebook, page):
+        path.parent.mkdir(parents=True)
+    notebook.write_text("{}")
+    page.write_text("<!DOCTYPE html>\n<html>\n<head><title>q4</title></head><body>x</body></html>")
+    other = tmp_path / "feedback" / "bob" / "q4_qkv_math" / "q4_qkv_math.html"
+    other.parent.mkdir(parents=True)
+    other.write_text("<html><head></head></html>")
+    accessible_feedback_pages(assignment="q4_qkv_math", student="*", notebooks=[str(notebook)])
+    html = page.read_text()
+    assert '<html lang="en">' in html and "attnkit-contrast" in html and html.count("attnkit-contrast") == 1
+    assert other.read_text() == "<html><head></head></html>", "only the pages of the notebooks converted"
+

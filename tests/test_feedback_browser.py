@@ -138,6 +138,7 @@ def test_links_are_copied_nowhere(course: Path) -> None:
 def test_the_feedback_page_runs_nothing_and_loads_nothing(course: Path, browser, shots: Path) -> None:
     page = course / "feedback" / STUDENT / QUIZ / f"{QUIZ}.html"
     html = page.read_text()
+    assert '<html lang="en"' in html and "attnkit-contrast" in html  # the post-convert hook's WCAG fixes
     assert "forged output" in html and "output of type application/javascript" in html  # the forged output, as text
     seen = _visit(browser, page.as_uri(), (page.as_uri(), "data:"), shots / "feedback_hostile.png")
     _inert(seen, "feedback page")

@@ -41,7 +41,8 @@ from traitlets import Unicode
 from attnkit.grading.cells import HIDDEN_PLACEHOLDER, strip_hidden_tests
 
 __all__ = ["HideHiddenTests", "SafeOutputs", "safe_output", "safe_markdown2html", "strip_hidden_region",
-           "HIDDEN_PLACEHOLDER", "TEMPLATES", "SAFE_TAGS", "feedback_exporter", "feedback_html"]
+           "HIDDEN_PLACEHOLDER", "TEMPLATES", "SAFE_TAGS", "feedback_exporter", "feedback_html",
+           "accessible_feedback_pages"]
 
 TEMPLATES = str(Path(__file__).resolve().parent / "templates")  # put first in extra_template_basedirs
 TEXT = "text/plain"
@@ -210,3 +211,20 @@ def feedback_html(nb: NotebookNode, title: str = "feedback", scores: dict[str, f
     from attnkit.accessible import accessible_page
 
     return accessible_page(html)  # WCAG 2.1 AA: text contrast and the page's language
+
+
+def accessible_feedback_pages(assignment: str = "", student: str = "", notebooks: list[str] | None = None,
+                              **_: Any) -> None:
+    """nbgrader's post-convert hook for ``generate_feedback`` (``nbgrader_config.py``): each page it
+    just wrote gets the course's WCAG 2.1 AA fixes (:func:`attnkit.accessible.accessible_page`: text
+    contrast, the page's language), as ``attnkit grade``'s page has them. ``notebooks`` are the
+    autograded notebooks, ``<course>/autograded/<student>/<quiz>/<name>.ipynb``; each page is
+    ``<course>/feedback/<student>/<quiz>/<name>.html``."""
+    from attnkit.accessible import accessible_page
+
+    for notebook in notebooks or []:
+        source = Path(notebook)
+        page = source.parents[3] / "feedback" / source.parents[1].name / source.parent.name / f"{source.stem}.html"
+        if page.is_file() and not page.is_symlink():
+            page.write_text(accessible_page(page.read_text()))
+
