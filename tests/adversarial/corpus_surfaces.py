@@ -69,8 +69,10 @@ ENTRIES: list[Entry] = [
           _markdown_after("softmax", HOSTILE_MARKDOWN), (), "graded"),
     Entry("html_in_evidence", "HTML and a javascript: link in what its flags quote",
           _append("softmax", HTML_IN_EVIDENCE), (), "flagged", ["outside its folder"]),
+    # the runner sends text and errors only: a forged output type is a protocol violation, which ends the kernel
     Entry("forged_outputs", "its kernel adds javascript and HTML outputs to every cell",
-          _append("softmax", FORGE_OUTPUTS), (), "flagged", ["garbage collector"]),
+          _append("softmax", FORGE_OUTPUTS), "from:test_scaled_dot_product_attention", "protocol violation",
+          ["garbage collector", "an output of type 'display_data'"]),
     Entry("symlink_in_folder", "notes.txt and answers/ link to solutions/", lambda nb: nb, (), "flagged",
           ["notes.txt is a symbolic link", "answers is a symbolic link"],
           extra={"notes.txt": "link:{course}/solutions/q4_qkv_math/q4_qkv_math.ipynb",
