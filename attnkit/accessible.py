@@ -276,6 +276,10 @@ PAGE_CSS = """<style id="attnkit-contrast">
 .jp-InputPrompt, .jp-OutputPrompt, .prompt { color: #595959 !important; opacity: 1 !important; }
 .highlight .c, .highlight .c1, .highlight .ch, .highlight .cm, .highlight .cp, .highlight .cpf,
 .highlight .cs { color: #306868 !important; }
+a { color: #23527c !important; text-decoration: underline !important; }
+.panel-primary > .panel-heading a { color: #ffffff !important; }
+.highlight .ne { color: #a8322c !important; }
+.output_subarea pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }
 </style>"""
 
 
