@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from attnkit.grading.course import classgrade
+from attnkit.grading.course.triage import folder_flags
 from attnkit.grading.grader import status as grading_status
 
 __all__ = ["SAFE_NAME", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES", "MAX_FILES", "Refused", "Setup", "configure",
@@ -187,6 +188,12 @@ def run(job_id: int, attempt: int, quiz: str, student: str, submitted_at: str = 
         notes = fetch(setup.submissions, student, quiz, setup.course / "submitted" / student / quiz)
         triaged = classgrade.triage(setup.course, quiz, [student])[0]
         triaged.notes += notes
+        # links and special files were left behind by fetch: flagged as nbgrader and grade-class flag them
+        left = [f for f in folder_flags(setup.submissions / student / quiz) if f not in triaged.flags]
+        if left:
+            triaged.flags += left
+            if triaged.ok and "flagged" not in triaged.notes:
+                triaged.notes.append("flagged")
         outcome: dict[str, Any] = {}
         if triaged.ok:
             _, outcome, _ = classgrade._grade_one(student, quiz)
