@@ -87,7 +87,7 @@ PAYLOADS: list[Payload] = [
     Payload("-q_dash", "a student id that reads as an option", _bad_name("-q_dash"), "", None,
             refused_at_submit=True),
     Payload("q_honest_with_junk", "an honest notebook beside a link to /etc/shadow and 80 files", _honest_with_junk,
-            "graded", None, "the rest skipped"),
+            "flagged", None, "the rest skipped"),  # the link is never read, and flagged as everywhere else
     Payload("../../../tmp/escape", "a job whose student id climbs out of the submissions folder", None, "failed",
             None, "unsafe student id", direct_job=True),
     Payload("honest/../../solutions", "a job whose student id reaches solutions/", None, "failed", None,
