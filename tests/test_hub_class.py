@@ -46,9 +46,9 @@ def hub(postgres, tmp_path_factory):
 
 
 def _pids_under(pid: int) -> set[int]:
-    from attnkit.grading.grader.sandbox import _alive, _descendants
+    from attnkit.grading.grader.sandbox import alive, descendants
 
-    return {p for p in _descendants(pid) if _alive(p)}
+    return {p for p in descendants(pid) if alive(p)}
 
 
 @pytest.fixture(scope="session")

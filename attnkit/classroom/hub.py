@@ -34,7 +34,7 @@ from typing import Any, Protocol
 import requests
 
 from attnkit.classroom.lms import COURSES, USERS, Platform
-from attnkit.grading.grader.sandbox import _alive, _descendants
+from attnkit.grading.grader.sandbox import alive, descendants
 from attnkit.grading.queue.database import init_gradebook
 
 __all__ = ["PORTS", "REPO", "ClassHub", "CourseSpec"]
@@ -101,7 +101,7 @@ class ClassHub:
 
     def _start(self, timeout: float) -> None:
         _become_subreaper()
-        self._before = _descendants(os.getpid())
+        self._before = descendants(os.getpid())
         self.work.mkdir(parents=True, exist_ok=True)
         for course in self.courses.values():  # the formgrader services start in these folders
             course.dir.mkdir(parents=True, exist_ok=True)
@@ -140,14 +140,14 @@ class ClassHub:
     def stop(self, grace: float = 5.0) -> None:
         """Kill the hub, then everything it started (SIGTERM, then SIGKILL after ``grace`` s); the LMS."""
         if self.process is not None:
-            tree = _descendants(self.process.pid)
+            tree = descendants(self.process.pid)
             try:
                 os.kill(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self.process.wait()
             self.process = None
-            self._end(tree | (_descendants(os.getpid()) - self._before), grace)
+            self._end(tree | (descendants(os.getpid()) - self._before), grace)
         self.lms.stop()
 
     def _end(self, pids: set[int], grace: float) -> None:
@@ -158,12 +158,12 @@ class ClassHub:
                 except ProcessLookupError:
                     pass
             deadline = time.monotonic() + grace
-            while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+            while any(alive(p) for p in pids) and time.monotonic() < deadline:
                 self._reap()
                 time.sleep(0.1)
         self._reap()
-        orphans = _descendants(os.getpid()) - self._before
-        if any(_alive(p) for p in orphans):  # started while we were stopping: once more
+        orphans = descendants(os.getpid()) - self._before
+        if any(alive(p) for p in orphans):  # started while we were stopping: once more
             self._end(orphans, grace)
 
     @staticmethod

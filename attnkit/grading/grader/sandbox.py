@@ -42,7 +42,7 @@ from attnkit.grading.grader.uids import SANDBOX_UID, UID_RANGE, grading_uid
 
 __all__ = ["Limits", "SandboxUnavailable", "check_available", "sandbox_command", "warm_parent_command", "start",
            "stop", "grading_uid", "kernel_env", "unavailable_reason", "UNSANDBOXED_ENV", "SANDBOX_UID", "SCRATCH",
-           "UID_RANGE"]
+           "UID_RANGE", "descendants", "alive"]
 
 UNSANDBOXED_ENV = "ATTNKIT_ALLOW_UNSANDBOXED"
 SCRATCH = "/scratch"  # where the scratch directory appears inside the sandbox
@@ -265,7 +265,7 @@ def start(argv: Sequence[str], scratch: Path, limits: Limits, sandboxed: bool = 
         log.close()
 
 
-def _descendants(pid: int) -> set[int]:
+def descendants(pid: int) -> set[int]:
     """The processes under ``pid``, at this moment."""
     try:
         return {child.pid for child in psutil.Process(pid).children(recursive=True)}
@@ -273,7 +273,8 @@ def _descendants(pid: int) -> set[int]:
         return set()
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not)."""
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
@@ -284,7 +285,7 @@ def stop(process: subprocess.Popen, settle: float = 5.0) -> None:
     """Kill the sandbox's whole process group and reap it; its pid namespace dies with it, which the
     kernel does asynchronously: wait (up to ``settle`` seconds) until none of the processes that
     were under it is alive, so that nothing of one submission outlives its grading."""
-    under = _descendants(process.pid)
+    under = descendants(process.pid)
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -294,5 +295,5 @@ def stop(process: subprocess.Popen, settle: float = 5.0) -> None:
     except subprocess.TimeoutExpired:
         pass
     deadline = time.monotonic() + settle
-    while any(_alive(pid) for pid in under) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in under) and time.monotonic() < deadline:
         time.sleep(0.01)
