@@ -57,11 +57,8 @@ def one_torch_thread():
 
 @pytest.fixture(scope="session")
 def postgres():
-    """A PostgreSQL server for this test session (tests/pgserver.py): socket only, stopped at the end."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent / "tests"))
-    from pgserver import PostgresMissing, PostgresServer
+    """A PostgreSQL server for this test session (attnkit/classroom/postgres.py): socket only, stopped at the end."""
+    from attnkit.classroom.postgres import PostgresMissing, PostgresServer
 
     try:
         server = PostgresServer.start()

@@ -2,7 +2,7 @@
 
 Two course directories get the same N submissions (default 200) of quiz 4, built from the
 adversarial corpus's harmless entries as in bench_grading.py. A PostgreSQL server of its own
-(tests/pgserver.py: Debian's, on a socket) holds the queue course's gradebook and queue. Then:
+(attnkit/classroom/postgres.py: Debian's, on a socket) holds the queue course's gradebook and queue. Then:
 
 * ``attnkit grade-class <quiz> --workers 3`` on SQLite (autograde, feedback, export, statuses);
 * the queue: ``attnkit queue init`` and ``submit`` (timed apart), then ``attnkit queue worker
@@ -33,8 +33,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from adversarial.corpus import QUIZ  # noqa: E402
 from bench_grading import _load, place_class  # noqa: E402
-from pgserver import PostgresServer  # noqa: E402
 
+from attnkit.classroom.postgres import PostgresServer  # noqa: E402
 from attnkit.grading.course import classgrade  # noqa: E402
 from attnkit.grading.course.nbgrader_cli import make_course, nbgrader  # noqa: E402
 

@@ -8,26 +8,23 @@ SIGTERM) stops the hub and everything under it, then PostgreSQL, and removes the
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import shutil
 import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from attnkit.classroom.hub import REPO, ClassHub
+from attnkit.classroom.hub import ClassHub
 from attnkit.classroom.lms import COURSES, USERS
 
 __all__ = ["main", "postgres_server"]
 
 
 def postgres_server():
-    """The repository's throw-away PostgreSQL (tests/pgserver.py: Debian's server, socket only)."""
-    spec = importlib.util.spec_from_file_location("pgserver", REPO / "tests" / "pgserver.py")
-    module = sys.modules.setdefault("pgserver", importlib.util.module_from_spec(spec))
-    spec.loader.exec_module(module)  # registered first: its dataclass looks its module up
-    return module.PostgresServer.start()
+    """The throw-away PostgreSQL of :mod:`attnkit.classroom.postgres` (Debian's server, socket only)."""
+    from attnkit.classroom.postgres import PostgresServer
+
+    return PostgresServer.start()
 
 
 def _interrupt(signum, frame):

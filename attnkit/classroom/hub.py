@@ -46,7 +46,7 @@ PORTS = {"public": 18100, "proxy_api": 18101, "hub": 18102, "lms": 18103, "ngsha
 NGSHARE_PYTHON = REPO / ".venv-ngshare" / "bin" / "python"
 
 
-class Postgres(Protocol):  # tests/pgserver.py's PostgresServer
+class Postgres(Protocol):  # attnkit.classroom.postgres.PostgresServer
     def createdb(self, name: str) -> str: ...
     def psql(self, sql: str, dbname: str = "postgres") -> str: ...
 

@@ -1,6 +1,8 @@
-"""A throw-away PostgreSQL server for tests: Debian's server, on a Unix socket in a temp folder.
+"""A throw-away PostgreSQL server for tests and the demo class: Debian's server, on a Unix socket in a
+temp folder.
 
-Started once per test session (per xdist worker) by the ``postgres`` fixture in conftest.py, as the
+Started once per test session (per xdist worker) by the ``postgres`` fixture in conftest.py (and by
+``make class-demo``), as the
 ``postgres`` user when the tests run as root (the server refuses root), with no TCP listener at
 all (``listen_addresses=''``), ``fsync=off``, and stopped at the end of the session even when a
 test failed. Skips with a reason where no server is installed (``make install`` installs Debian's
