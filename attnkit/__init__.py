@@ -25,7 +25,7 @@ The core that learners rebuild is at the top of the package (``attention``, ``ma
 | 7 transformer | `heads.py`, `masks.py`, `attention.py` | `transformer/positional.py`, `transformer/layers.py`, `transformer/model.py`, `transformer/figure.py`, `transformer/live_training.py`, `transformer/minilm.py`, `translation/training.py`, `translation/seq2seq.py`, `translation/toy_language.py`, `translation/plots.py` | `activities.py`, `grading/content/exercises/lesson7_transformer.py`, `grading/content/exercises/q7_transformer.py` |
 | 8 training | `masks.py`, `plotting.py` | `transformer/model.py`, `transformer/training_speed.py`, `transformer/flops.py`, `transformer/minilm.py`, `transformer/params.py`, `translation/training.py`, `translation/seq2seq.py`, `translation/toy_language.py`, `translation/plots.py`, `experiments/timing.py` | `activities.py`, `grading/content/exercises/lesson8_training.py`, `grading/content/exercises/q8_training.py` |
 """
-from attnkit.accessible import enable as _show_figures_with_alt_text
+from attnkit.accessible.display import enable as _show_figures_with_alt_text
 from attnkit.attention import (
                                additive_scores,
                                attend,

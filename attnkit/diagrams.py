@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from attnkit.accessible import listing, percent, set_alt
+from attnkit.accessible.alt import listing, percent, set_alt
 
 __all__ = ["diagram_labels", "draw_qkv_pipeline", "draw_masks", "draw_head_split", "draw_self_attention"]
 
@@ -150,7 +150,7 @@ def draw_masks(masks: Sequence[tuple[str, Any]] | None = None) -> Any:
                         color="white" if m[i, j] else "#555555")
             if not m[i].any():
                 ax.add_patch(Rectangle((0, L - 1 - i), S, 1, fill=False, edgecolor="#C44E52", lw=2.5))
-                ax.text(S + 0.1, L - 0.5 - i, "all masked:\nweights 0,\noutput 0", va="center", fontsize=8,
+                ax.text(S + 0.1, L - 0.5 - i, "all masked:\nweights 0,\noutput 0", va="center", fontsize=9,
                         color="#C44E52")
         ax.set_xlim(-0.6, S + 1.9)
         ax.set_ylim(-0.8, L + 0.3)

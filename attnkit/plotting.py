@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from attnkit import _backend as bk
-from attnkit.accessible import listing, percent, set_alt
+from attnkit.accessible.alt import listing, percent, set_alt
 from attnkit.errors import check_shape
 
 __all__ = ["plot_attention", "plot_spotlight", "attention_alt"]

@@ -48,11 +48,20 @@ def _maps():
 def _cases():
     """(function name, call, numbers its alt text must name)."""
     from attnkit.diagrams import draw_head_split, draw_masks, draw_qkv_pipeline, draw_self_attention
-    from attnkit.library.diagrams import library_lookup_diagram
+    from attnkit.experiments.plots import (
+        plot_arithmetic,
+        plot_scaling_experiment,
+        plot_softmax_temperatures,
+        plot_timing,
+    )
+    from attnkit.experiments.temperature_scaling import ScalingExperiment
+    from attnkit.experiments.timing import TimingResult
+    from attnkit.library.diagrams import library_lookup_diagram, plot_temperature_sweep
     from attnkit.plotting import plot_attention, plot_spotlight
     from attnkit.transformer.figure import draw_transformer
-    from attnkit.transformer.head_patterns import pattern_scores, plot_head_grid, plot_pattern_maps
+    from attnkit.transformer.head_patterns import pattern_scores, plot_head_grid, plot_head_values, plot_pattern_maps
     from attnkit.transformer.live_training import plot_loss_curve
+    from attnkit.transformer.positional import plot_positional_encoding, sinusoidal_encoding
     from attnkit.translation.diagrams import (
         attention_step_diagram,
         draw_attention,
@@ -62,6 +71,14 @@ def _cases():
     from attnkit.translation.plots import plot_accuracy_curves, plot_spotlights
 
     maps = _maps()
+    temperatures = np.array([0.1, 1.0, 10.0])
+    sweep = np.array([[0.9, 0.1], [0.6, 0.4], [0.52, 0.48]])  # (T, S)
+    scaling = ScalingExperiment(d_k=np.array([4, 64]), num_keys=16, score_variance_unscaled=np.array([4.0, 64.0]),
+                                score_variance_scaled=np.array([1.0, 1.0]), max_weight_unscaled=np.array([0.4, 0.9]),
+                                max_weight_scaled=np.array([0.3, 0.31]), grad_norm_unscaled=np.array([0.5, 0.05]),
+                                grad_norm_scaled=np.array([0.6, 0.55]))
+    timing = TimingResult(("loop", "attention"), (10, 100), np.array([[[1e-3, 2e-3], [1e-2, 2e-2]],
+                                                                    [[1e-4, 1e-4], [2e-4, 3e-4]]]), 1)
     curves = {"fixed vector, D=128": {3: 0.98, 12: 0.71, 30: 0.34}, "attention, D=128": {3: 1.0, 12: 0.97, 30: 0.93}}
     return [
         ("plot_attention", lambda: plot_attention(WEIGHTS, FRENCH, SOURCE, title="t"),
@@ -93,6 +110,25 @@ def _cases():
          ["2 x 3", "layer 1: ", "head 2 previous 1", "[CLS] a b c d [SEP]"]),
         ("plot_pattern_maps", lambda: plot_pattern_maps(pattern_scores([maps])),
          ["'previous word': best heads layer 1 head 2 1", "2 layers", "3 heads"]),
+        ("plot_softmax_temperatures", lambda: plot_softmax_temperatures(temperatures, sweep, ["'cat' (2)", "'sat' (0)"],
+                                                                        marks={"T = 1": 1.0}, target=0.75),
+         ["'cat' (2) 90%", "at T = 1: 'cat' (2) 60%, 'sat' (0) 40%", "at T = 10: 'cat' (2) 52%", "weight 0.75"]),
+        ("plot_scaling_experiment", lambda: plot_scaling_experiment(scaling),
+         ["variance of the scores: q . k 4 at d_k = 4, 64 at d_k = 64", "mean largest softmax weight",
+          "0.9 at d_k = 64", "S = 16"]),
+        ("plot_timing", lambda: plot_timing(timing, title="t"),
+         ["loop: 1.5 at L = 10, 15 at L = 100", "attention: 0.1 at L = 10, 0.25 at L = 100", "60 times", "2 runs"]),
+        ("plot_arithmetic", lambda: plot_arithmetic([10, 100], {"GRU": [600, 6000], "attention": [300, 9000]}, 40),
+         ["GRU: 600 at L = 10, 6e+03 at L = 100", "attention: 300 at L = 10, 9e+03 at L = 100", "L = 40"]),
+        ("plot_temperature_sweep", lambda: plot_temperature_sweep(temperatures, sweep, ["Birds", "Pasta"],
+                                                                  [0.33, 0.67, 0.69], chosen=1.0),
+         ["'Birds' 90%", "at T = 1 the heaviest books are 'Birds' 60%, 'Pasta' 40%, entropy 0.67", "log S = 0.69",
+          "2 books"]),
+        ("plot_head_values", lambda: plot_head_values(np.array([[0.1, 0.9], [0.3, 0.05]]), "w"),
+         ["2 layers", "2 heads", "layer 0 head 1 0.9, layer 1 head 0 0.3", "median 0.2", "2 of 4 heads above 0.2"]),
+        ("plot_positional_encoding", lambda: plot_positional_encoding(sinusoidal_encoding(30, 8), pairs=(0, 1)),
+         ["30 positions, D = 8", "column 0 repeats every 6.28 positions", "column 2 repeats every 62.8",
+          "4 at distance 0"]),
         ("plot_loss_curve", lambda: plot_loss_curve([4.0, 2.0, 1.0], reference=0.0001),
          ["3 steps", "starts at 4", "lowest is 1", "1.0e-04"]),
     ]
@@ -104,7 +140,8 @@ CASES = _cases()
 @pytest.mark.parametrize("name, draw, numbers", CASES, ids=[c[0] for c in CASES])
 def test_every_drawing_function_gives_its_own_alt_text_with_the_numbers_shown(name, draw, numbers):
     drawn = draw()
-    assert drawn in accessible._ALT, f"{name} attaches no alt text of its own (only the generic description)"
+    assert accessible.own_alt(drawn) and accessible.alt_source(drawn) == "own", (
+        f"{name} attaches no alt text of its own (only the generic description)")
     text = alt_text(drawn)
     for number in numbers:
         assert number in text, f"{name}: its alt text does not name {number!r}:\n{text}"
@@ -249,3 +286,43 @@ def test_the_page_script_names_slider_handles_and_makes_redraws_live():
     page = accessible.figure_html(attnkit.plot_spotlight([0.2, 0.8], ["a", "b"]).figure)
     for part in (".attnkit-live", "'status'", "aria-live", ".widget-output", ".noUi-handle", "aria-label"):
         assert part in page
+
+
+# text size ----------------------------------------------------------------------------------------
+
+def _lesson_sized():
+    """Drawing functions at the sizes lessons use them, where that is larger than in CASES."""
+    from attnkit.transformer.head_patterns import pattern_scores, plot_head_grid, plot_pattern_maps
+
+    rng = np.random.default_rng(0)
+    w = rng.dirichlet(np.ones(9), size=(6, 12, 9))  # MiniLM: 6 layers, 12 heads, 9 tokens
+    tokens = ["[CLS]", "the", "cat", "sat", "on", "the", "mat", ".", "[SEP]"]
+    return [("plot_head_grid 6 x 12", lambda: plot_head_grid(w, tokens), []),
+            ("plot_pattern_maps 6 x 12", lambda: plot_pattern_maps(pattern_scores([w])), [])]
+
+
+@pytest.mark.parametrize("name, draw, numbers", CASES + _lesson_sized(), ids=[c[0] for c in CASES + _lesson_sized()])
+def test_no_text_of_a_drawing_function_is_below_the_floor_on_screen(name, draw, numbers):
+    """Every text at least MIN_TEXT_PX (9 px) on screen, the PNG shown in a DISPLAY_WIDTH_PX output area."""
+    from attnkit.accessible.textsize import MIN_TEXT_PX, png_width, smallest_text, text_sizes
+
+    drawn = draw()
+    figure = drawn if isinstance(drawn, matplotlib.figure.Figure) else drawn.figure
+    png = accessible.png_bytes(figure)
+    sizes = text_sizes(figure)
+    assert sizes, f"{name}: no text found"
+    text, px = smallest_text(figure, png)
+    assert px >= MIN_TEXT_PX, (f"{name}: {text!r} is {px:.1f} px on screen (PNG {png_width(png)} px wide), "
+                               f"under {MIN_TEXT_PX} px")
+
+
+def test_the_text_size_measure_sees_tick_labels_and_the_display_scale():
+    from attnkit.accessible.textsize import png_width, smallest_text, text_sizes
+
+    fig, ax = plt.subplots(figsize=(20, 2), dpi=100)
+    ax.plot([0, 1], [0, 1])
+    ax.set_xticks([0, 1], ["tiny", "b"], fontsize=5)
+    assert ("tiny", pytest.approx(5 * 100 / 72)) in text_sizes(fig)
+    png = accessible.png_bytes(fig)
+    text, px = smallest_text(fig, png, display_width=1000)
+    assert text == "tiny" and px == pytest.approx(5 * 100 / 72 * 1000 / png_width(png))

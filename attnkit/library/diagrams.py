@@ -18,9 +18,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from attnkit.accessible import listing, percent, set_alt
+from attnkit.accessible.alt import listing, percent, set_alt
 
-__all__ = ["library_lookup_diagram"]
+__all__ = ["library_lookup_diagram", "plot_temperature_sweep"]
 
 BOOKS = ("Neural networks", "Deep learning", "Bird songs", "Pasta at home")
 _QUERY, _KEY, _VALUE, _OUT = "#e7d4f5", "#cfe3f7", "#fde2c4", "#d6f0d0"
@@ -90,3 +90,48 @@ def library_lookup_diagram(books: Sequence[str] = BOOKS, weights: Sequence[float
                    f"softmax of the scores divided by the temperature T gives weights that sum to 1, drawn as bars "
                    f"and as arrow widths: " + listing(f"{title!r} {percent(w)}" for title, w in zip(books, weights))
                    + "; the output is the weighted sum of the books' contents (the values v_s, d_v numbers).")
+
+
+def plot_temperature_sweep(temperatures: Sequence[float], weights: np.ndarray, titles: Sequence[str],
+                           entropies: Sequence[float], chosen: float) -> Figure:
+    """Where the weight goes as T grows (stacked over books) and the entropy of the weights, side by side.
+
+    Args:
+        temperatures: (T,) increasing temperatures (log axis).
+        weights: (T, S) soft-lookup weights for each temperature; titles: the S books.
+        entropies: (T,) entropy of each row, in nats (0 = one book, log S = uniform).
+        chosen: the lesson's temperature, marked in the right panel.
+
+    Returns:
+        The Figure, with its alt text (the three heaviest books at the lowest, chosen and highest T).
+    """
+    t, w, h = np.asarray(temperatures, float), np.asarray(weights, float), np.asarray(entropies, float)
+    S = len(titles)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    colors = [plt.cm.tab20(k % 20) for k in range(S)]
+    layers = left.stackplot(t, w.T, labels=titles, colors=colors)
+    for k, layer in enumerate(layers):  # colour never alone: every other layer hatched
+        layer.set_hatch(("", "//", "..", "xx")[k % 4])
+    left.set(xscale="log", xlabel="temperature T", ylabel="weight (stacked over books)",
+             title="where the weight goes", ylim=(0, 1))
+    left.legend(fontsize=9, ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    right.plot(t, h, color="#0072B2", label="entropy")
+    right.axhline(0, color="gray", ls="--", label="argmax (one book)")
+    right.axhline(np.log(S), color="gray", ls=":", label=f"uniform (log S = {np.log(S):.2f})")
+    right.axvline(chosen, color="#D55E00", ls="-.", label=f"T = {chosen:g}")
+    right.set(xscale="log", xlabel="temperature T", ylabel="entropy of the weights (nats)",
+              title="from argmax to uniform")
+    right.legend(fontsize=9)
+    fig.tight_layout()
+
+    def heaviest(i: int) -> str:
+        top = np.argsort(w[i])[::-1][:3]
+        return ", ".join(f"{titles[k]!r} {percent(w[i, k])}" for k in top)
+
+    c = int(np.argmin(np.abs(np.log(t) - np.log(chosen))))
+    said = [f"at T = {t[i]:.3g} the heaviest books are {heaviest(i)}, entropy {h[i]:.2f} nats"
+            for i in (0, c, len(t) - 1)]
+    return set_alt(fig, f"2 panels against the temperature T from {t[0]:.3g} to {t[-1]:.3g} (log scale): left, the "
+                   f"weights of {S} books stacked (a band per book, summing to 1); right, the entropy of the "
+                   f"weights, from 0 (argmax, one book) to log S = {np.log(S):.2f} (uniform), with T = {chosen:g} "
+                   "marked. " + listing(said) + ".")

@@ -81,7 +81,7 @@ def draw_transformer(num_layers: int | str = "N", d_model: int | str = "D") -> A
     ax.text(enc_x + 2.1, enc_y[1] + 0.47, f"(B, S, {d_model})", ha="left", va="center", fontsize=7.5, color="#555555")
     ax.text(dec_x + 2.1, dec_y[1] + 0.47, f"(B, L, {d_model})", ha="left", va="center", fontsize=7.5, color="#555555")
     ax.set_title("Encoder (left) and decoder (right): every sublayer is x = LayerNorm(x + Sublayer(x))")
-    from attnkit.accessible import set_alt
+    from attnkit.accessible.alt import set_alt
 
     def blocks(stack: list) -> str:
         return ", ".join(text.replace("\n", " ") for text, _ in stack)

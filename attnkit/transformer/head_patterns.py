@@ -21,11 +21,11 @@ from typing import NamedTuple
 import numpy as np
 from matplotlib.figure import Figure
 
-from attnkit.accessible import listing, num, set_alt
+from attnkit.accessible.alt import listing, num, set_alt
 from attnkit.errors import AttentionShapeError, check_shape
 
 __all__ = ["PATTERNS", "HeadMatch", "pattern_scores", "sink_scores", "top_heads", "find_heads", "plot_head_grid",
-           "plot_pattern_maps"]
+           "plot_pattern_maps", "plot_head_values"]
 
 PATTERNS = ("previous word", "next word", "same word", "[CLS]/[SEP] sink")
 
@@ -156,7 +156,7 @@ def plot_head_grid(weights: np.ndarray, tokens: Sequence[str] | None = None,
 
     Args:
         weights: (layers, H, L, L).
-        tokens: the L tokens; labels the first column's rows and the last row's columns.
+        tokens: the L tokens, listed in order in the title.
         layers: which layers to draw (default all).
 
     Returns:
@@ -167,7 +167,9 @@ def plot_head_grid(weights: np.ndarray, tokens: Sequence[str] | None = None,
     check_shape("weights", weights, ("layers", "H", "L", "L"))
     layers = list(range(weights.shape[0])) if layers is None else list(layers)
     H = weights.shape[1]
-    fig, axes = plt.subplots(len(layers), H, squeeze=False, figsize=(cell_size * H, cell_size * len(layers)))
+    # at most 10 inches wide (1000 px at 100 dpi: shown unscaled in a lesson), so 9 pt labels stay >= 9 px
+    cell_size = min(cell_size, 10 / H)
+    fig, axes = plt.subplots(len(layers), H, squeeze=False, figsize=(cell_size * H, cell_size * len(layers) + 0.5))
     for r, layer in enumerate(layers):
         for head in range(H):
             ax = axes[r, head]
@@ -175,14 +177,12 @@ def plot_head_grid(weights: np.ndarray, tokens: Sequence[str] | None = None,
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
-                ax.set_title(f"head {head}", fontsize=8)
+                ax.set_title(f"head {head}", fontsize=9)
             if head == 0:
-                ax.set_ylabel(f"layer {layer}", fontsize=8)
-    if tokens is not None and len(tokens) <= 20:
-        ax = axes[-1, 0]
-        ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=5)
-        ax.set_yticks(range(len(tokens)), tokens, fontsize=5)
-    fig.suptitle("every head: queries on rows, keys on columns", fontsize=10)
+                ax.set_ylabel(f"layer {layer}", fontsize=9)
+    # the tokens in the title, in order (too many to label a cell an inch wide at a readable size)
+    order = "" if tokens is None else "\ntokens in order: " + " ".join(tokens)
+    fig.suptitle("every head: queries on rows, keys on columns" + order, fontsize=10)
     w = np.asarray(weights)
     # each head named by the pattern that takes most of its weight (the module's pattern scores)
     short = {"previous word": "previous", "next word": "next", "same word": "same", "[CLS]/[SEP] sink": "sink"}
@@ -217,12 +217,12 @@ def plot_pattern_maps(scores: dict[str, np.ndarray], patterns: Sequence[str] = P
     for pattern in patterns:
         check_shape(f"scores[{pattern!r}]", scores[pattern], ("layers", "H"))
     layers, H = scores[patterns[0]].shape
-    fig, axes = plt.subplots(1, len(patterns), figsize=(3.4 * len(patterns), 2.4), squeeze=False,
+    fig, axes = plt.subplots(1, len(patterns), figsize=(3.0 * len(patterns), 2.6), squeeze=False,
                              layout="constrained")
     for ax, pattern in zip(axes[0], patterns):
         image = ax.imshow(scores[pattern], cmap="Blues", vmin=0, vmax=1)
-        ax.set_xticks(range(H), [str(h) for h in range(H)], fontsize=7)
-        ax.set_yticks(range(layers), [str(layer) for layer in range(layers)], fontsize=7)
+        ax.set_xticks(range(H), [str(h) for h in range(H)], fontsize=9)
+        ax.set_yticks(range(layers), [str(layer) for layer in range(layers)], fontsize=9)
         ax.set(title=pattern, xlabel="head", ylabel="layer")
     fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="score")
     described = []
@@ -233,3 +233,35 @@ def plot_pattern_maps(scores: dict[str, np.ndarray], patterns: Sequence[str] = P
                          + f"; {int((scores[pattern] > 0.5).sum())} of {layers * H} heads score above 0.5")
     return set_alt(fig, f"{len(patterns)} heatmaps, one per pattern, of every head's score from 0 to 1 "
                    f"({layers} layers on rows, {H} heads on columns, darker = higher). " + listing(described) + ".")
+
+
+def plot_head_values(values: np.ndarray, title: str, label: str = "weight") -> Figure:
+    """One number per head as a heatmap: layers on rows, heads on columns, 0 to 1, numbers in the cells.
+
+    Args:
+        values: (layers, H), e.g. one token's weight on another in every head.
+        title: what the numbers are; label: the colour bar's name.
+
+    Returns:
+        The Figure, with its alt text (the largest heads, the median, how many are above 0.2).
+    """
+    import matplotlib.pyplot as plt
+
+    check_shape("values", values, ("layers", "H"))
+    v = np.asarray(values, dtype=float)
+    layers, H = v.shape
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * H + 2), 0.5 * layers + 1.6))
+    image = ax.imshow(v, cmap="Blues", vmin=0, vmax=1)
+    for (r, c), x in np.ndenumerate(v):  # the numbers, not the colour alone
+        ax.text(c, r, f"{x:.2f}"[1:] if 0 <= x < 1 else f"{x:.1f}", ha="center", va="center", fontsize=9,
+                color="white" if x > 0.55 else "black")
+    ax.set_xticks(range(H), [str(h) for h in range(H)])
+    ax.set_yticks(range(layers), [str(layer) for layer in range(layers)])
+    ax.set(xlabel="head", ylabel="layer", title=title)
+    fig.colorbar(image, ax=ax, label=label)
+    fig.tight_layout()
+    order = np.argsort(v, axis=None)[::-1][:3]
+    best = [f"layer {r} head {c} {num(v[r, c])}" for r, c in zip(*np.unravel_index(order, v.shape))]
+    return set_alt(fig, f"Heatmap {title!r} of {layers} layers (rows) by {H} heads (columns), 0 to 1, darker = more, "
+                   f"each value written in its cell. Largest: {', '.join(best)}; median {num(np.median(v))}; "
+                   f"{int((v > 0.2).sum())} of {v.size} heads above 0.2.")

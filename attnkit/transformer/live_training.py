@@ -67,7 +67,7 @@ def plot_loss_curve(losses: Sequence[float], reference: float | None = None, ax:
     ax.set_yscale("log")
     ax.set_title(title)
     ax.legend(loc="upper right", fontsize=8)
-    from attnkit.accessible import num, set_alt
+    from attnkit.accessible.alt import num, set_alt
 
     if not len(losses):
         return set_alt(fig, f"Line chart '{title}': no training step yet.")

@@ -14,10 +14,13 @@ instead: ``nn.Embedding(max_positions, D)``, one trained vector per position, no
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
-__all__ = ["sinusoidal_encoding", "SinusoidalPositions", "LearnedPositions", "POSITIONAL_KINDS"]
+__all__ = ["sinusoidal_encoding", "plot_positional_encoding", "SinusoidalPositions", "LearnedPositions",
+           "POSITIONAL_KINDS"]
 
 
 def sinusoidal_encoding(L: int, d_model: int, base: float = 10000.0) -> torch.Tensor:
@@ -90,3 +93,39 @@ class LearnedPositions(nn.Module):
 
 POSITIONAL_KINDS = {"sinusoidal": SinusoidalPositions, "learned": LearnedPositions}
 
+
+
+def plot_positional_encoding(pe: torch.Tensor, pairs: tuple[int, ...] = (0, 2, 8, 20)) -> Any:
+    """A few sine columns of a positional encoding (left) and the dot product of every two positions (right).
+
+    Args:
+        pe: (L, D) from :func:`sinusoidal_encoding`.
+        pairs: which pairs i to draw (column 2i, the sine of pair i).
+
+    Returns:
+        The Figure, with its alt text (each wave's period, the dot products at distances 0, 1, 5, 20).
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from attnkit.accessible.alt import num, set_alt
+    from attnkit.accessible.style import LINE_STYLES, OKABE_ITO
+
+    p = pe.detach().cpu().numpy()
+    L, D = p.shape
+    dots = p @ p.T  # (L, L)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
+    for k, i in enumerate(pairs):
+        left.plot(p[:, 2 * i], color=OKABE_ITO[k], ls=LINE_STYLES[k], label=f"column {2 * i} (sin, pair i = {i})")
+    left.set(xlabel="position", title="a few columns of PE: waves of falling frequency")
+    left.legend(fontsize=9)
+    image = right.imshow(dots, cmap="viridis")
+    right.set(xlabel="position", ylabel="position", title="PE[p] . PE[q]: largest on the diagonal")
+    fig.colorbar(image, ax=right)
+    fig.tight_layout()
+    periods = [f"column {2 * i} repeats every {num(2 * np.pi * 10000 ** (2 * i / D))} positions" for i in pairs]
+    distances = [f"{num(np.mean(np.diagonal(dots, d)))} at distance {d}" for d in (0, 1, 5, 20) if d < L]
+    return set_alt(fig, f"2 panels of the sinusoidal positional encoding of {L} positions, D = {D}. Left: {len(pairs)} "
+                   f"sine columns against the position, waves of falling frequency: {'; '.join(periods)}. Right: a "
+                   f"{L} by {L} heatmap of the dot product of every two positions, largest on the diagonal "
+                   f"({num(dots.max())}), the same along each diagonal: mean {', '.join(distances)}.")

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from attnkit.accessible import percent, set_alt
+from attnkit.accessible.alt import percent, set_alt
 
 __all__ = ["encoder_decoder_diagram", "attention_step_diagram", "draw_fixed_vector", "draw_attention"]
 
@@ -140,7 +140,7 @@ def encoder_decoder_diagram(source: Sequence[str] = SOURCE, target: Sequence[str
     draw_fixed_vector(left, source, target)
     draw_attention(right, source, target, weights, step)
     fig.tight_layout()
-    from attnkit.accessible import alt_text
+    from attnkit.accessible.alt import alt_text
 
     return set_alt(fig, f"Two translators side by side. Left: {alt_text(left)} Right: {alt_text(right)}")
 
@@ -152,6 +152,6 @@ def attention_step_diagram(weights: Sequence[float], source: Sequence[str], targ
     fig, ax = plt.subplots(figsize=(0.8 * width, 0.8 * 6.6))
     draw_attention(ax, source, target, weights, step)
     fig.tight_layout()
-    from attnkit.accessible import alt_text
+    from attnkit.accessible.alt import alt_text
 
     return set_alt(fig, alt_text(ax))

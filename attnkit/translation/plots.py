@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from attnkit.accessible import LINE_STYLES, MARKERS, OKABE_ITO, listing, num, set_alt
+from attnkit.accessible.alt import listing, num, set_alt
+from attnkit.accessible.style import LINE_STYLES, MARKERS, OKABE_ITO
 from attnkit.plotting import plot_attention, plot_spotlight
 from attnkit.translation.seq2seq import Seq2Seq, greedy_decode
 
@@ -82,7 +83,7 @@ def plot_spotlights(weights: Any, output_words: Sequence[str], source_words: Seq
     for ax in axes.flat[len(rows):]:
         ax.set_visible(False)
     fig.tight_layout()
-    from attnkit.accessible import alt_text
+    from attnkit.accessible.alt import alt_text
 
     return set_alt(fig, f"{len(rows)} bar charts, one per French word written, each the attention weights over "
                    f"the English words: " + " ".join(alt_text(ax) for ax in axes.flat[:len(rows)]))
@@ -116,7 +117,7 @@ def spotlight_explorer(model: Seq2Seq, sentence: str = "the black cat sat", row:
     """
     import ipywidgets as widgets
 
-    from attnkit.accessible import live_status, set_status, show_figure
+    from attnkit.accessible.widgets import live_status, set_status, show_figure
 
     labels = {"description_width": "initial"}  # whole labels, never "temperat..."
     text = widgets.Text(value=sentence, description="English:", continuous_update=False, style=labels,

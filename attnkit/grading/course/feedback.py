@@ -208,7 +208,7 @@ def feedback_html(nb: NotebookNode, title: str = "feedback", scores: dict[str, f
     for step in (HideHiddenTests(), RevisitSections(), SafeOutputs()):
         nb, resources = step.preprocess(nb, resources)
     html, _ = feedback_exporter().from_notebook_node(nb, resources=resources)
-    from attnkit.accessible import accessible_page
+    from attnkit.accessible.pages import accessible_page
 
     return accessible_page(html)  # WCAG 2.1 AA: text contrast and the page's language
 
@@ -220,7 +220,7 @@ def accessible_feedback_pages(assignment: str = "", student: str = "", notebooks
     contrast, the page's language), as ``attnkit grade``'s page has them. ``notebooks`` are the
     autograded notebooks, ``<course>/autograded/<student>/<quiz>/<name>.ipynb``; each page is
     ``<course>/feedback/<student>/<quiz>/<name>.html``."""
-    from attnkit.accessible import accessible_page
+    from attnkit.accessible.pages import accessible_page
 
     for notebook in notebooks or []:
         source = Path(notebook)
