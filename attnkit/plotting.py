@@ -49,6 +49,7 @@ def attention_alt(w: np.ndarray, query_labels: Sequence[str] | None, key_labels:
 def plot_attention(
     weights: Any, query_labels: Sequence[str] | None = None, key_labels: Sequence[str] | None = None,
     ax: Any = None, title: str | None = None, annotate: bool | None = None, cmap: str = "viridis",
+    marked: Sequence[int] | None = None, marked_label: str = "the true alignment",
 ) -> Any:
     """Heatmap of an attention weight matrix: queries on rows, keys on columns.
 
@@ -57,6 +58,8 @@ def plot_attention(
         query_labels: L labels for the rows (the words that ask); key_labels: S labels for the columns.
         ax: a matplotlib Axes to draw on; a new figure if None.
         annotate: write each weight in its cell; default when the matrix is at most 12 x 12.
+        marked: one key index per query row, outlined with a red square (e.g. the true alignment), named
+            ``marked_label``; the alt text names each marked cell and how many rows peak there.
 
     Returns:
         The Axes.
@@ -84,7 +87,17 @@ def plot_attention(
                         color="black" if w[i, j] > 0.6 * w.max() else "white")
     if title:
         ax.set_title(title)
-    return set_alt(ax, attention_alt(w, query_labels, key_labels, title))
+    text = attention_alt(w, query_labels, key_labels, title)
+    if marked is not None:
+        marked = [int(j) for j in marked]
+        if len(marked) != L:
+            raise ValueError(f"marked has {len(marked)} entries but weights has {L} rows (one key per query)")
+        ax.scatter(marked, range(L), s=900, marker="s", facecolors="none", edgecolors="red", linewidths=2)
+        peaks = sum(int(np.argmax(w[i]) == j) for i, j in enumerate(marked))
+        text += (f" Red squares mark {marked_label}: " + listing(
+            f"{_label(query_labels, i)}: {_label(key_labels, j)} {percent(w[i, j])}" for i, j in enumerate(marked))
+            + f"; {peaks} of {L} rows have their largest weight on the marked key.")
+    return set_alt(ax, text)
 
 
 def plot_spotlight(

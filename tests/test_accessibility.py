@@ -83,6 +83,9 @@ def _cases():
     return [
         ("plot_attention", lambda: plot_attention(WEIGHTS, FRENCH, SOURCE, title="t"),
          ["'le': 'the' 81%", "'noir': 'black' 90%", "4 queries", "4 keys"]),
+        ("plot_attention", lambda: plot_attention(WEIGHTS, FRENCH, SOURCE, marked=[0, 2, 1, 3]),
+         ["Red squares mark the true alignment", "'chat': 'cat' 77%", "'noir': 'black' 90%",
+          "4 of 4 rows have their largest weight on the marked key"]),
         ("plot_spotlight", lambda: plot_spotlight(WEIGHTS[2], SOURCE, title="writing 'noir'"),
          ["'black' with 90%", "'the' 4%", "'sat' 3%"]),
         ("plot_accuracy_curves", lambda: plot_accuracy_curves(curves, title="c"),

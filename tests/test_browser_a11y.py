@@ -1,12 +1,15 @@
 """WCAG 2.1 A/AA in a real browser: axe-core on every lesson after Run All and on the pages the course writes.
 
-* every lesson (lesson 2 in `make test`, all seven with `make test-a11y`), after Run > Run All Cells
-  in `make lab`'s JupyterLab (one server for all), has no axe violation in what the course shows:
-  rendered markdown and every output (figures, text, widgets). JupyterLab's own violations (its
+* every lesson, after Run > Run All Cells in `make lab`'s JupyterLab (one server for all, lessons in
+  turn, each kernel shut down before the next lesson opens), has no axe violation in what the course
+  shows: rendered markdown and every output (figures, text, widgets). JupyterLab's own violations (its
   toolbars, editors, side bars) are printed by rule, not failed on; the explorer widget of lesson 2
   is driven from the keyboard and its status line must announce the redraw;
-* every page the course generates (a feedback page; :func:`check_generated_page` takes any HTML file,
-  e.g. the class report) has no violation at all;
+* every figure a lesson shows has the alt text its attnkit drawing function wrote (none falls back to
+  the automatic description) and no text smaller than ``MIN_TEXT_PX`` at the size it is shown;
+* every page the course generates has no violation at all: the ``attnkit grade`` feedback page here,
+  nbgrader's generate_feedback page in tests/test_feedback_browser.py, the class report in
+  tests/test_report_browser.py (:func:`check_generated_page` takes any HTML file);
 * with ATTNKIT_SCREENSHOTS=<dir>, one figure and one widget are saved as PNG with their accessibility
   tree (Playwright's ARIA snapshot) next to them, and a11y.json sums the violations per lesson.
 
@@ -26,21 +29,24 @@ from browser import axe, jlab
 from browser.lab import ROOT, running_lab
 from test_browser import LESSONS, _unavailable, browser, screenshot_on_failure, shots  # noqa: F401  (fixtures)
 
+from attnkit.accessible.textsize import MIN_TEXT_PX
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # make test-fast leaves it out
 
 RUN_ALL_TIMEOUT = 600
-# Run All of every lesson took 18 minutes here on a loaded 2-core machine (lesson 7 alone 3-4): `make test`
-# checks lesson 2 (figures of attnkit's functions, a schematic, the explorer widget) and the feedback
-# page, about 4 minutes loaded; `make test-a11y` (ATTNKIT_A11Y_ALL=1) checks all seven lessons.
-QUICK = ("lessons/02_spotlight.ipynb",)
-ALL = os.environ.get("ATTNKIT_A11Y_ALL", "") not in ("", "0")
-LESSON_PARAMS = [pytest.param(lesson, marks=() if lesson in QUICK or ALL else pytest.mark.skip(
-    reason="checked by `make test-a11y` (ATTNKIT_A11Y_ALL=1): Run All of every lesson is too slow for make test"))
-    for lesson in LESSONS]
+# every lesson, in `make test` (one server, kernels shut down between lessons)
+LESSON_PARAMS = LESSONS
 # every cell in the DOM (no windowing), so that axe sees the whole notebook; no autosave
 A11Y_SETTINGS = {"@jupyterlab/docmanager-extension:plugin": {"autosave": False},
                  "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}}
 QUIZ = "quizzes/q4_qkv_math/q4_qkv_math.ipynb"
+# each attnkit figure: where its alt text came from, its PNG's and its shown width, and the smallest
+# text's size on screen (its size in PNG pixels, written by attnkit.accessible.display, times the scale)
+FIGURE_SIZES = """figs => figs.map(f => { const i = f.querySelector('img');
+  const scale = Math.min(1, i.clientWidth / i.naturalWidth);
+  return {described: f.classList.contains('attnkit-alt-described'), png: i.naturalWidth, shown: i.clientWidth,
+          px: Math.round(parseFloat(f.dataset.smallestTextPx) * scale * 10) / 10,
+          alt: i.getAttribute('alt') || ''}; })"""
 
 
 @pytest.fixture(scope="module")
@@ -94,13 +100,20 @@ def test_lesson_after_run_all_has_no_axe_violation_in_course_content(browser, a1
                     # its redraws are announced once: by a live status line or a live Output widget
                     jlab.wait_until(lambda v=view: v.locator(".attnkit-live[aria-live], .widget-output[aria-live]")
                                     .count() == 1, 30, f"{lesson}: one live region in each widget")
-            time.sleep(1)
+            # every picture decoded (laid out at its shown size) and nothing left running
+            jlab.wait_until(lambda: tab.locator(f"{jlab.CODE_CELL} img").evaluate_all(
+                "imgs => imgs.every(i => i.complete && i.naturalWidth > 0)") and jlab.kernel_status(tab) == "idle",
+                60, f"{lesson}: every figure to load")
             start = time.time()
             report = axe.check_page(tab)
             figures = tab.locator(f"{jlab.CODE_CELL} .jp-OutputArea-output img").evaluate_all(
                 "imgs => imgs.map(i => i.getAttribute('alt') || '')")
+            sizes = tab.locator(f"{jlab.CODE_CELL} .attnkit-figure").evaluate_all(FIGURE_SIZES)
             summary[name] = {"run_all_s": round(seconds, 1), "axe_s": round(time.time() - start, 1),
                              "figures": len(figures), "course": report.by_rule("course"),
+                             "described": sum(f["described"] for f in sizes),
+                             "smallest_text_px": min((f["px"] for f in sizes), default=None),
+                             "output_width_px": max((f["shown"] for f in sizes), default=None), "sizes": sizes,
                              "jupyterlab": report.by_rule("host"),
                              "jupyterlab_examples": {v.rule: v.html[:160] for v in report.host}, "alt_texts": figures}
             print(f"{lesson}: Run All {seconds:.0f} s, {len(figures)} figures; axe: course {report.by_rule('course')}, "
@@ -125,12 +138,17 @@ def test_lesson_after_run_all_has_no_axe_violation_in_course_content(browser, a1
                     f"the widget's controls are named and its status line is live:\n{tree}")
             assert not report.course, f"{lesson}: axe finds {len(report.course)} violation(s) in the course's " \
                                       f"content:\n{report.describe('course')}"
+            described = [f["alt"][:120] for f in sizes if f["described"]]
+            assert not described, f"{lesson}: figures with only the automatic description: {described}"
+            small = [f for f in sizes if f["px"] < MIN_TEXT_PX]
+            assert not small, f"{lesson}: text under {MIN_TEXT_PX} px on screen: {small}"
             assert all(len(alt) > 40 and re.search(r"\d", alt) for alt in figures), (
                 f"{lesson}: a figure whose alt text is short or has no number: "
                 f"{[a for a in figures if len(a) <= 40 or not re.search(chr(92) + 'd', a)]}")
     finally:
         context.close()
         a11y_lab.shut_down_kernels()
+        jlab.wait_until(lambda: not a11y_lab.api("/api/kernels"), 60, "the lesson's kernel to shut down")
 
 
 def check_generated_page(browser, path: Path) -> axe.AxeReport:  # noqa: F811

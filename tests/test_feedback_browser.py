@@ -12,7 +12,9 @@ autograde`` and ``nbgrader generate_feedback`` of a course directory, then:
   (``make lab-instructor``'s server, rooted at the course, on a free 127.0.0.1 port) run none of
   it: ``window.__pwned`` stays unset, the title unchanged, no dialog opens, and every request the
   page makes stays on its own origin (the file itself, its data: images, or the server);
-* the link is copied into neither ``autograded/`` nor ``feedback/``.
+* the link is copied into neither ``autograded/`` nor ``feedback/``;
+* nbgrader's generate_feedback page (after the course's post-convert hook) has no axe-core WCAG 2.1
+  A/AA violation; formgrader's pages are nbgrader's own: their violations are listed, not failed on.
 
 ATTNKIT_SCREENSHOTS=<dir> keeps the screenshots (else they go to this run's pytest basetemp).
 """
@@ -28,7 +30,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from adversarial import corpus  # noqa: E402  (corpus first: it registers corpus_surfaces)
 from adversarial.corpus_surfaces import ENTRIES as SURFACES  # noqa: E402
-from browser import jlab  # noqa: E402
+from browser import axe, jlab  # noqa: E402
 from browser.lab import running_lab  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.nbgrader, pytest.mark.slow,
@@ -163,3 +165,50 @@ def test_the_formgrader_view_runs_nothing_and_loads_nothing(course: Path, browse
                       headers={"Authorization": f"token {lab.token}"})  # the page and its API calls
     _inert(seen, "formgrader")
     assert "onerror=" in seen["text"], seen["text"][:2000]
+
+
+def _axe_or_skip() -> None:
+    if not axe.available():
+        pytest.skip(f"axe-core is not installed ({axe.AXE_JS} missing: run `make install`)")
+
+
+def test_the_generate_feedback_page_has_no_axe_violation(course: Path, browser, shots: Path) -> None:
+    import json
+
+    _axe_or_skip()
+    page = course / "feedback" / STUDENT / QUIZ / f"{QUIZ}.html"
+    report = axe.check_html_file(browser, page)
+    (shots / "generate_feedback_axe.json").write_text(json.dumps({"course": report.by_rule("course")}))
+    assert not report.course, (f"nbgrader's feedback page: axe finds {len(report.course)} violation(s):\n"
+                               f"{report.describe('course')}")
+
+
+def test_formgrader_pages_are_listed_not_failed(course: Path, browser, shots: Path, tmp_path: Path) -> None:
+    """formgrader is nbgrader's: axe's findings on its assignment list and a submission are printed."""
+    import json
+
+    from nbgrader.api import Gradebook
+
+    _axe_or_skip()
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        notebook_id = gb.find_submission_notebook(QUIZ, QUIZ, STUDENT).id
+    found = {}
+    with running_lab(tmp_path, target="lab-instructor", root=course) as lab:
+        context = browser.new_context(viewport={"width": 1300, "height": 1000},
+                                      extra_http_headers={"Authorization": f"token {lab.token}"})
+        try:
+            page = context.new_page()
+            for name, path, ready in [
+                    ("assignments", "/formgrader/manage_assignments",
+                     f"() => document.body.innerText.includes('{QUIZ}')"),
+                    ("submission", f"/formgrader/submissions/{notebook_id}/?index=0",
+                     "() => document.getElementById('test_softmax')?.placeholder === '2'")]:
+                page.goto(lab.url + path, wait_until="load", timeout=60_000)
+                page.wait_for_function(ready, timeout=60_000)
+                report = axe.check_page(page, course_scope=None)
+                found[name] = report.by_rule("course")
+        finally:
+            context.close()
+    (shots / "formgrader_axe.json").write_text(json.dumps(found, indent=1))
+    print(f"formgrader (nbgrader's own, not failed on): {found}")
+    assert set(found) == {"assignments", "submission"}

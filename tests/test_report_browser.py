@@ -84,3 +84,18 @@ def test_the_report_renders_offline_in_chromium(chromium, report_page, tmp_path)
                                                                                           "q4_qkv_math.html")]
     assert not fetched, f"the report fetched {fetched}"
     context.close()
+
+
+def test_the_report_has_no_axe_violation(chromium, report_page, tmp_path):
+    """axe-core's WCAG 2.1 A/AA rules on the whole report (every element of it is the course's)."""
+    import json
+
+    from browser import axe
+
+    if not axe.available():
+        pytest.skip(f"axe-core is not installed ({axe.AXE_JS} missing: run `make install`)")
+    report = axe.check_html_file(chromium, report_page)
+    shots = Path(os.environ.get("ATTNKIT_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    (shots / "report_axe.json").write_text(json.dumps({"course": report.by_rule("course")}))
+    assert not report.course, f"the report: axe finds {len(report.course)} violation(s):\n{report.describe('course')}"
