@@ -83,7 +83,7 @@ def plot_attention(
     if annotate if annotate is not None else max(L, S) <= 12:
         for i in range(L):
             for j in range(S):
-                ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=9,
                         color="black" if w[i, j] > 0.6 * w.max() else "white")
     if title:
         ax.set_title(title)

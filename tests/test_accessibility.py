@@ -250,6 +250,16 @@ def test_a_kernel_shows_each_figure_as_html_with_alt_and_png_with_alt_metadata(e
         assert words in alt and output.metadata["image/png"]["alt"] == alt == output.data["text/plain"]
 
 
+def test_a_kernel_marks_which_figures_fall_back_to_the_automatic_description(executed):
+    """attnkit's figures say their alt text is their own; the raw ax.plot falls back (the browser test
+    fails on any lesson figure that does) and every figure carries its smallest text's size."""
+    shown = [output.data["text/html"] for output in _figures(executed)]
+    sources = [re.search(r'class="attnkit-figure attnkit-alt-(\w+)"', page).group(1) for page in shown]
+    assert sources == ["own", "described", "own"]
+    sizes = [float(re.search(r'data-smallest-text-px="([\d.]+)"', page).group(1)) for page in shown]
+    assert all(10 <= px <= 20 for px in sizes), sizes  # matplotlib's 10 pt ticks at 100 dpi: 13.9 px
+
+
 def test_nbconvert_html_keeps_the_alt_text(executed):
     from nbconvert import HTMLExporter
 

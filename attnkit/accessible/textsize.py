@@ -6,8 +6,9 @@ unless it is wider than the output area, where it is scaled down to fit (``max-w
 
 The floor, :data:`MIN_TEXT_PX` = 9 px on screen: two thirds of JupyterLab's 14 px body text and under
 its smallest own text (0.833 x 13 px = 10.8 px); below it digits blur at 1x. The display width
-assumed, :data:`DISPLAY_WIDTH_PX` = 1000 px: a lesson's output area in a 1280 px wide window with the
-file browser open (measured in Chromium by tests/test_browser_a11y.py, which checks the real width).
+assumed, :data:`DISPLAY_WIDTH_PX` = 940 px: a lesson's output area in JupyterLab 4.6 in a 1400 px wide
+window with the file browser open, measured in Chromium (944-948 px) by tests/test_browser_a11y.py,
+which checks every lesson figure at the width it is really shown.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 __all__ = ["MIN_TEXT_PX", "DISPLAY_WIDTH_PX", "text_sizes", "png_width", "smallest_text"]
 
 MIN_TEXT_PX = 9.0
-DISPLAY_WIDTH_PX = 1000
+DISPLAY_WIDTH_PX = 940
 
 
 def text_sizes(fig: Any) -> list[tuple[str, float]]:

@@ -50,7 +50,7 @@ def _encoder(ax: Axes, source: Sequence[str]) -> list[float]:
         _box(ax, x, _Y_ENC, f"$h_{{{s}}}$", _ENCODER)
     for left, right in zip(xs, xs[1:], strict=False):
         _arrow(ax, (left + 0.47, _Y_ENC), (right - 0.47, _Y_ENC), both=True)  # both directions: a BiGRU
-    ax.text(xs[-1] + 0.65, _Y_ENC, "encoder\n(BiGRU)", ha="left", va="center", fontsize=8, color="0.3")
+    ax.text(xs[-1] + 0.65, _Y_ENC, "encoder\n(BiGRU)", ha="left", va="center", fontsize=9, color="0.3")
     return xs
 
 
@@ -116,11 +116,11 @@ def draw_attention(ax: Axes, source: Sequence[str] = SOURCE, target: Sequence[st
     ax.text(context_x, _Y_MID, f"$c_{{{step + 1}}}$", ha="center", va="center", fontsize=11)
     for x, w in zip(enc, weights, strict=True):
         _arrow(ax, (x, _Y_ENC + 0.35), (context_x, _Y_MID - 0.42), width=0.4 + 6 * w, color="tab:green")
-        ax.text(x - 0.2, _Y_ENC + 0.55, f"{100 * w:.0f}%", fontsize=8, color="tab:green", ha="right",
+        ax.text(x - 0.2, _Y_ENC + 0.55, f"{100 * w:.0f}%", fontsize=9, color="tab:green", ha="right",
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
     _arrow(ax, (context_x + 0.3, _Y_MID + 0.3), (dec[step] - 0.2, _Y_DEC - 0.35), width=2, color="tab:green")
     _arrow(ax, (dec[step] + 0.2, _Y_DEC - 0.35), (context_x + 0.55, _Y_MID + 0.1), color="tab:purple")
-    ax.text(dec[step] + 0.35, (_Y_MID + _Y_DEC) / 2 - 0.1, "query\n$s_t W_a$", fontsize=8, color="tab:purple",
+    ax.text(dec[step] + 0.35, (_Y_MID + _Y_DEC) / 2 - 0.1, "query\n$s_t W_a$", fontsize=9, color="tab:purple",
             ha="left", va="center")
     ax.set_title(f"attention: step t = {step + 1} reads a weighted mix of all S states",
                  fontsize=11)
