@@ -118,8 +118,8 @@ def plot_spotlight(
     (S,) = check_shape("weights_row", w, ("S",), hint="pass one row, e.g. weights[i]").values()
     if len(key_labels) != S:
         raise ValueError(f"key_labels has {len(key_labels)} labels but weights_row has {S} weights (keys, S)")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(0.8 * S + 2, 2.5))
+    if ax is None:  # at most 12 inches: wider, a lesson shows it scaled down and its text under 9 px
+        _, ax = plt.subplots(figsize=(min(0.8 * S + 2, 12), 2.5))
     # the largest weight is orange and hatched, its label bold: not told by colour alone
     peak = w == w.max()
     bars = ax.bar(range(S), w, color=["#D55E00" if p else "#8C8C8C" for p in peak],

@@ -95,7 +95,15 @@ def test_the_report_has_no_axe_violation(chromium, report_page, tmp_path):
     if not axe.available():
         pytest.skip(f"axe-core is not installed ({axe.AXE_JS} missing: run `make install`)")
     report = axe.check_html_file(chromium, report_page)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    try:  # how the plots are shown: their PNG width and the width on screen (text sizes scale with it)
+        tab = context.new_page()
+        tab.goto(report_page.as_uri(), wait_until="load")
+        shown = tab.locator("img").evaluate_all("imgs => imgs.map(i => [i.naturalWidth, i.clientWidth])")
+    finally:
+        context.close()
     shots = Path(os.environ.get("ATTNKIT_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
-    (shots / "report_axe.json").write_text(json.dumps({"course": report.by_rule("course")}))
+    found = {"course": report.by_rule("course"), "plots_png_and_shown_px": shown}
+    (shots / "report_axe.json").write_text(json.dumps(found))
     assert not report.course, f"the report: axe finds {len(report.course)} violation(s):\n{report.describe('course')}"
