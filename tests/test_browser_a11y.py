@@ -34,7 +34,9 @@ from attnkit.accessible.textsize import MIN_TEXT_PX
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # make test-fast leaves it out
 
 RUN_ALL_TIMEOUT = 600
-# every lesson, in `make test` (one server, kernels shut down between lessons)
+# every lesson, in `make test` (one server, kernels shut down between lessons): the eight lessons and the
+# feedback page took 500 s on the shared 2-core machine at load average 5-9 (2026-12-06), 15-74 s of
+# Run All per lesson
 LESSON_PARAMS = LESSONS
 # every cell in the DOM (no windowing), so that axe sees the whole notebook; no autosave
 A11Y_SETTINGS = {"@jupyterlab/docmanager-extension:plugin": {"autosave": False},
