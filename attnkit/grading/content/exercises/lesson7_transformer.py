@@ -7,7 +7,6 @@ through :mod:`attnkit.activities`.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -58,7 +57,7 @@ def multi_head_attention(attention, query, key, value, mask):
     q = attention.q_proj(query).reshape(B, L, H, d_k).transpose(1, 2)
     k = attention.k_proj(key).reshape(B, -1, H, d_k).transpose(1, 2)
     v = attention.v_proj(value).reshape(B, -1, H, d_k).transpose(1, 2)
-    scores = q @ k.transpose(-2, -1) / math.sqrt(d_k)  # (B, H, L, S)
+    scores = q @ k.transpose(-2, -1) / d_k ** 0.5  # (B, H, L, S)
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))  # a key it may not see gets weight 0
     weights = torch.softmax(scores, dim=-1)  # each query's row sums to 1
@@ -151,7 +150,7 @@ def multi_head_attention(attention, query, key, value, mask):
     return attention.out_proj(merged), weights
 '''
 _ATT_RIGHT = {"k_proj": "k_proj", "k_in": "key", "v_proj": "v_proj", "v_in": "value",
-              "scores": "q @ k.transpose(-2, -1) / math.sqrt(d_k)",
+              "scores": "q @ k.transpose(-2, -1) / d_k ** 0.5",
               "masked": "scores = scores.masked_fill(~mask, float('-inf')) if mask is not None else scores",
               "weights": "torch.softmax(scores, dim=-1)", "merged": "heads.transpose(1, 2).reshape(B, L, D)"}
 
@@ -206,7 +205,7 @@ EXERCISES = [
             Bug("l7_mha_scale_by_model_width",
                 "the scores were divided by sqrt(D), the model's width: each head's dot product runs over its "
                 "own d_k = D / H numbers, so the scale is 1 / sqrt(d_k).",
-                change(_ATTENTION, _ATT_RIGHT, scores="q @ k.transpose(-2, -1) / math.sqrt(D)")),
+                change(_ATTENTION, _ATT_RIGHT, scores="q @ k.transpose(-2, -1) / D ** 0.5")),
             Bug("l7_mha_mask_after_softmax",
                 "the mask was applied after the softmax: zeroing weights leaves each row summing to less than 1. "
                 "Set the scores of keys a query may not see to -inf before the softmax (lesson 4).",
