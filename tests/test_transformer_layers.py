@@ -37,7 +37,9 @@ def test_encoder_layer_matches_torch(lengths):
     assert float(weights[1, :, :, lengths[1]:].detach().abs().sum()) == 0.0, "no query attends to padding"
 
 
-def test_decoder_layer_matches_torch():
+def _decoder_case():
+    """attnkit's decoder layer with the weights of torch's, its inputs (B = 2, L = 4, S = 6, source lengths
+    [6, 2]) and torch's output on them."""
     reference, ours = _torch_decoder(), DecoderLayer(D, H, D_FF)
     copy_from_torch(ours, reference)
     g = torch.Generator().manual_seed(2)
@@ -45,7 +47,12 @@ def test_decoder_layer_matches_torch():
     mask = padding_mask(torch.tensor([6, 2]), 6)
     expected = reference(y, memory, tgt_mask=nn.Transformer.generate_square_subsequent_mask(4),
                          memory_key_padding_mask=~mask[:, 0])
-    got, weights = ours(y, memory, torch.as_tensor(causal_mask(4)), mask)
+    return ours, (y, memory, torch.as_tensor(causal_mask(4)), mask), expected
+
+
+def test_decoder_layer_matches_torch():
+    ours, inputs, expected = _decoder_case()
+    got, weights = ours(*inputs)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
     assert weights.self_attention.shape == (2, H, 4, 4) and weights.cross_attention.shape == (2, H, 4, 6)
     assert torch.equal(weights.self_attention[0, 0] > 0, torch.as_tensor(causal_mask(4)))
@@ -132,8 +139,7 @@ def test_a_plugged_in_attention_runs_every_attention_of_a_layer_and_of_a_trainin
     from attnkit.transformer.layers import LayerAttention, use_attention
     from attnkit.transformer.model import build_transformer
 
-    reference, ours = _torch_decoder(), DecoderLayer(D, H, D_FF)
-    copy_from_torch(ours, reference)
+    ours, inputs, expected = _decoder_case()
     calls = []
 
     def counted(attention, query, key, value, mask):
@@ -141,12 +147,7 @@ def test_a_plugged_in_attention_runs_every_attention_of_a_layer_and_of_a_trainin
         return multi_head_attention(attention, query, key, value, mask)
 
     use_attention(ours, counted)
-    g = torch.Generator().manual_seed(2)
-    y, memory = torch.randn(2, 4, D, generator=g), torch.randn(2, 6, D, generator=g)
-    mask = padding_mask(torch.tensor([6, 2]), 6)
-    expected = reference(y, memory, tgt_mask=nn.Transformer.generate_square_subsequent_mask(4),
-                         memory_key_padding_mask=~mask[:, 0])
-    got, _ = ours(y, memory, torch.as_tensor(causal_mask(4)), mask)
+    got, _ = ours(*inputs)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
     assert calls == [(4, 4), (2, 1, 1, 6)], \
         "self-attention gets the causal mask, cross-attention the padding mask with its head axis"
