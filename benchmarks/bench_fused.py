@@ -2,6 +2,7 @@
 
     python benchmarks/bench_fused.py                          # L = 100 300 1000, B = 8, 2 threads
     python benchmarks/bench_fused.py --record                 # also write the numbers lesson 8 shows
+    nice -n 5 python benchmarks/bench_fused.py --record --models transformer transformer_weights torch
     python benchmarks/bench_fused.py --lengths 100 300 --threads 1 --repeats 5
 
 A step is a teacher-forced forward pass, the loss and the backward pass on B toy sentence pairs of
@@ -11,7 +12,8 @@ weights stored), ``transformer_weights`` (the same model storing every layer's (
 attention weights), ``torch`` (torch.nn.Transformer with the same embeddings and positions) and
 ``gru`` (lesson 1's GRU with attention, D = 128). Prints the device, versions and load, then per
 length each model's median step and its ratio to torch's (taken repeat by repeat, one run).
-``--record`` writes attnkit/transformer/recorded_training_speed.json. Timings are never asserted.
+``--record`` writes attnkit/transformer/recorded_training_speed.json, with the load average before
+and after the run and the process's niceness. Timings are never asserted.
 """
 from __future__ import annotations
 
@@ -67,11 +69,14 @@ def main() -> None:
             cells.append(f"{result.median(m)[n] * 1e3:10.1f} ms {ratio:8.2f}x torch")
         print(f"{L:>6} " + " ".join(f"{c:>30}" for c in cells))
     if args.record:
+        load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         record = {"device": device, "versions": versions, "date": datetime.date.today().isoformat(),
-                  "load": round(load, 1), "batch_size": args.batch_size, "threads": args.threads,
+                  "load": round(load, 1), "load_after": round(load_after, 1), "nice": os.nice(0),
+                  "batch_size": args.batch_size, "threads": args.threads,
                   "repeats": args.repeats, "lengths": list(result.lengths),
                   "median_ms": {m: [round(float(t) * 1e3, 1) for t in result.median(m)] for m in args.models},
-                  "command": "python benchmarks/bench_fused.py --record"}
+                  "command": "python benchmarks/bench_fused.py --record " + " ".join(
+                      ["--lengths", *map(str, args.lengths), "--models", *args.models])}
         OUT.write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {OUT}")
 

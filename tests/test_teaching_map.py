@@ -12,47 +12,28 @@ import functools
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from attnkit.activities import TAG_PREFIX, Prediction, activity
+from attnkit.grading.content import teaching_map as tm
 from attnkit.grading.content.catalogue import exercises, questions
 from attnkit.grading.content.quizzes import QUIZ_IDS
 
 ROOT = Path(__file__).resolve().parents[1]
-MAP = ROOT / "docs" / "teaching_map.md"
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
-ROW = re.compile(r"^\|\s*(?P<quiz>q\d+_\w+)\s*\|\s*`(?P<item>[\w.]+)`\s*\|\s*(?P<sections>[^|]+?)\s*\|", re.M)
-ACTIVITY_ROW = re.compile(r"^\|\s*`(?P<id>lesson\d+\.\w+)`\s*\|\s*(?P<kind>\w+)\s*\|\s*(?P<sections>[^|]+?)\s*\|", re.M)
-IDEA_ROW = re.compile(r"^\|\s*(?P<idea>[^|`]+?)\s*\|\s*(?P<section>lesson \d+, §[^|]+?)\s*\|"
-                      r"\s*`(?P<pattern>[^`]+)`\s*\|", re.M)
-SECTION = re.compile(r"^lesson (?P<lesson>\d+), §(?P<number>\d+) (?P<heading>.+)$")
 KINDS = ("recall", "application")
-MAX_WORDS, MAX_IDEAS = 2050, 9  # "at most ~2,000 words of prose and ~8 new ideas per lesson"
-
-
-def text() -> str:
-    return MAP.read_text()
-
-
-def part(title: str) -> str:
-    """The text of the map's ``## <title>`` section."""
-    found = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text(), re.S | re.M)
-    assert found, f"docs/teaching_map.md has no section '## {title}'"
-    return found[1]
 
 
 def rows() -> list[tuple[str, str, str]]:
-    return [(m["quiz"], m["item"], m["sections"]) for m in ROW.finditer(text())]
+    return [(r.quiz, r.item, "; ".join(r.sections)) for r in tm.rows()]
 
 
 def activity_rows() -> dict[str, tuple[str, str]]:
-    return {m["id"]: (m["kind"], m["sections"]) for m in ACTIVITY_ROW.finditer(part("Lesson activities"))}
+    return {i: (r.kind, "; ".join(r.sections)) for i, r in tm.activity_rows().items()}
 
 
 def idea_rows() -> list[tuple[str, str, str]]:
-    return [(m["idea"], m["section"], m["pattern"].replace("\\|", "|"))
-            for m in IDEA_ROW.finditer(part("Ideas: where each is taught, and the pattern that finds its use"))]
+    return [(r.idea, r.section, r.pattern) for r in tm.idea_rows()]
 
 
 @functools.cache
@@ -63,25 +44,8 @@ def lesson_path(lesson: int) -> Path:
 
 @functools.cache
 def cells(lesson: int) -> tuple[tuple[int, str, str, tuple[str, ...]], ...]:
-    """(section number, cell type, source, tags) of every cell; 0 before the first ``## 1.`` heading.
-
-    A Markdown cell with a heading inside is cut there: the text above it belongs to the section before.
-    """
-    section, out = 0, []
-    for cell in nbformat.read(lesson_path(lesson), as_version=4).cells:
-        tags = tuple(cell.get("metadata", {}).get("tags", []))
-        if cell.cell_type != "markdown":
-            out.append((section, cell.cell_type, cell.source, tags))
-            continue
-        piece: list[str] = []
-        for line in cell.source.splitlines():
-            if m := re.match(r"^## (\d+)\. ", line):
-                if piece:
-                    out.append((section, "markdown", "\n".join(piece), tags))
-                section, piece = int(m[1]), []
-            piece.append(line)
-        out.append((section, "markdown", "\n".join(piece), tags))
-    return tuple(out)
+    """(section number, cell type, source, tags) of every cell (see teaching_map.lesson_cells)."""
+    return tuple(tm.lesson_cells(lesson_path(lesson)))
 
 
 @functools.cache
@@ -98,11 +62,12 @@ def headings(lesson: int) -> frozenset[str]:
 
 def parse(section: str) -> tuple[int, int]:
     """``lesson N, §M <heading>`` -> (N, M), asserting that the heading exists."""
-    m = SECTION.match(section.strip())
-    assert m, f"{section!r} is not 'lesson N, §M <heading>'"
-    lesson, number = int(m["lesson"]), int(m["number"])
-    assert f"{number} {m['heading']}" in headings(lesson), \
-        f"lesson {lesson} has no heading '## {number}. {m['heading']}' (renamed? rename it in docs/teaching_map.md)"
+    try:
+        lesson, number, heading = tm.parse_section(section)
+    except ValueError as error:
+        raise AssertionError(str(error)) from None
+    assert f"{number} {heading}" in headings(lesson), \
+        f"lesson {lesson} has no heading '## {number}. {heading}' (renamed? rename it in docs/teaching_map.md)"
     return lesson, number
 
 
@@ -154,21 +119,15 @@ def test_every_section_exists_and_no_quiz_cites_a_later_lesson():
 
 
 @pytest.mark.parametrize("quiz", QUIZ_IDS)
-def test_questions_have_a_kind_where_the_quiz_table_has_that_column(quiz):
-    table = re.search(rf"^\| quiz \|.*\n(?:\|.*\n)*?(?=(?:\|\s*{quiz}\s*\|))", text(), re.M)
-    header = table[0].splitlines()[0] if table else ""
-    if "| kind |" not in header:
-        pytest.skip(f"{quiz}'s table has no kind column")
-    row = re.compile(rf"^\|\s*{quiz}\s*\|\s*`([\w.]+)`\s*\|.*\|\s*(\w+)\s*\|\s*$", re.M)
-    kinds = {m[1]: m[2] for m in row.finditer(text())}
+def test_every_quiz_item_has_its_kind(quiz):
+    kinds = {r.item: r.kind for r in tm.rows() if r.quiz == quiz}
     for item in quiz_items(quiz):
         want = ("exercise",) if item in {e.name for e in exercises(quiz)} else KINDS
         assert kinds.get(item) in want, f"{quiz} {item}: kind {kinds.get(item)!r}, expected one of {want}"
 
 
 def test_two_thirds_of_the_mapped_questions_make_the_learner_apply_an_idea():
-    kinds = [m[1] for m in re.finditer(r"^\|\s*q\d+_\w+\s*\|\s*`q\d+_\w+`\s*\|.*\|\s*(recall|application)\s*\|\s*$",
-                                       text(), re.M)]
+    kinds = [r.kind for r in tm.rows() if r.kind in KINDS]
     assert len(kinds) >= 12, f"only {len(kinds)} questions carry a kind"
     assert kinds.count("application") * 3 >= 2 * len(kinds), \
         f"{kinds.count('application')} of {len(kinds)} questions are application: at least two thirds should be"
@@ -233,12 +192,45 @@ def test_no_idea_is_used_before_the_section_that_teaches_it(idea, section, patte
         f"{idea!r}: {section} should mention it (pattern {pattern!r}), but no cell there matches"
 
 
-def test_every_mapped_lesson_keeps_to_one_main_idea():
-    """At most ~2,000 words of prose and ~8 new ideas in each lesson that has rows in the ideas table."""
-    ideas: dict[int, int] = {}
-    for _, section, _ in idea_rows():
-        ideas[parse(section)[0]] = ideas.get(parse(section)[0], 0) + 1
-    for lesson, count in sorted(ideas.items()):
-        words = sum(len(re.findall(r"\S+", source)) for _, kind, source, _ in cells(lesson) if kind == "markdown")
-        assert words <= MAX_WORDS, f"lesson {lesson} has {words} words of prose: move or trim"
-        assert count <= MAX_IDEAS, f"lesson {lesson} teaches {count} new ideas: move some to another lesson"
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_lesson_keeps_to_one_main_idea(path):
+    """At most ~2,000 words of prose and ~8 new ideas in every lesson, and every lesson has its ideas mapped."""
+    lesson = int(path.stem.split("_")[0])
+    count = sum(parse(section)[0] == lesson for _, section, _ in idea_rows())
+    words = tm.prose_words(path)
+    assert count >= 1, f"lesson {lesson} has no row in the ideas table of docs/teaching_map.md"
+    assert words <= tm.MAX_WORDS, f"lesson {lesson} has {words} words of prose (at most {tm.MAX_WORDS}): trim"
+    assert count <= tm.MAX_IDEAS, f"lesson {lesson} teaches {count} new ideas (at most {tm.MAX_IDEAS}): move some"
+
+
+def test_the_parser_reads_escaped_pipes_and_the_kind_column(tmp_path):
+    """The one parser (attnkit.grading.content.teaching_map) on a small map: three tables, one of each kind."""
+    sample = tmp_path / "map.md"
+    sample.write_text("""# map
+
+## Quiz 1: x
+
+| quiz | item | taught in | what | kind |
+|---|---|---|---|---|
+| q1_x | `f` | lesson 1, §2 A; lesson 1, §3 B | a \\| b | exercise |
+| q1_x | `q1_y` | lesson 1, §3 B | c | application |
+
+## Lesson activities
+
+| activity | kind | taught in | what |
+|---|---|---|---|
+| `lesson1.z` | knob | lesson 1, §2 A | d |
+
+## Ideas: where each is taught
+
+| idea | taught in | pattern |
+|---|---|---|
+| pipes | lesson 1, §2 A | `a\\|b` |
+""")
+    assert tm.rows(sample) == [tm.Row("q1_x", "f", ("lesson 1, §2 A", "lesson 1, §3 B"), "exercise"),
+                               tm.Row("q1_x", "q1_y", ("lesson 1, §3 B",), "application")]
+    assert tm.activity_rows(sample) == {"lesson1.z": tm.ActivityRow("lesson1.z", "knob", ("lesson 1, §2 A",))}
+    assert tm.idea_rows(sample) == [tm.IdeaRow("pipes", "lesson 1, §2 A", "a|b")]
+    assert tm.idea_rows(sample)[0].lesson == 1
+    with pytest.raises(ValueError):
+        tm.parse_section("lesson one, section 2")

@@ -37,7 +37,9 @@ def test_encoder_layer_matches_torch(lengths):
     assert float(weights[1, :, :, lengths[1]:].detach().abs().sum()) == 0.0, "no query attends to padding"
 
 
-def test_decoder_layer_matches_torch():
+def _decoder_case():
+    """attnkit's decoder layer with the weights of torch's, its inputs (B = 2, L = 4, S = 6, source lengths
+    [6, 2]) and torch's output on them."""
     reference, ours = _torch_decoder(), DecoderLayer(D, H, D_FF)
     copy_from_torch(ours, reference)
     g = torch.Generator().manual_seed(2)
@@ -45,7 +47,12 @@ def test_decoder_layer_matches_torch():
     mask = padding_mask(torch.tensor([6, 2]), 6)
     expected = reference(y, memory, tgt_mask=nn.Transformer.generate_square_subsequent_mask(4),
                          memory_key_padding_mask=~mask[:, 0])
-    got, weights = ours(y, memory, torch.as_tensor(causal_mask(4)), mask)
+    return ours, (y, memory, torch.as_tensor(causal_mask(4)), mask), expected
+
+
+def test_decoder_layer_matches_torch():
+    ours, inputs, expected = _decoder_case()
+    got, weights = ours(*inputs)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
     assert weights.self_attention.shape == (2, H, 4, 4) and weights.cross_attention.shape == (2, H, 4, 6)
     assert torch.equal(weights.self_attention[0, 0] > 0, torch.as_tensor(causal_mask(4)))
@@ -122,3 +129,37 @@ def test_position_modules_add_to_the_input():
     torch.testing.assert_close(learned(x)[0], learned.embedding.weight)
     with pytest.raises(ValueError, match="learned only 5"):
         learned(torch.zeros(1, 6, 8))
+
+
+def test_a_plugged_in_attention_runs_every_attention_of_a_layer_and_of_a_training_model():
+    """``use_attention`` / ``use_layers(attention=)`` put a learner's multi-head attention (here lesson 7's
+    worked solution) in every attention: the layer still equals torch's, and a model in train mode calls
+    it instead of the fused kernel."""
+    from attnkit.grading.content.exercises.lesson7_transformer import multi_head_attention
+    from attnkit.transformer.layers import LayerAttention, use_attention
+    from attnkit.transformer.model import build_transformer
+
+    ours, inputs, expected = _decoder_case()
+    calls = []
+
+    def counted(attention, query, key, value, mask):
+        calls.append(tuple(mask.shape) if mask is not None else None)
+        return multi_head_attention(attention, query, key, value, mask)
+
+    use_attention(ours, counted)
+    got, _ = ours(*inputs)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+    assert calls == [(4, 4), (2, 1, 1, 6)], \
+        "self-attention gets the causal mask, cross-attention the padding mask with its head axis"
+
+    model = build_transformer(d_model=D, num_layers=2, num_heads=H, d_ff=D_FF)
+    calls.clear()
+    model.use_layers(attention=counted)
+    model.train()
+    src, tgt = torch.tensor([[4, 5, 6], [4, 5, 0]]), torch.tensor([[1, 4, 5], [1, 6, 7]])
+    logits, weights = model(src, torch.tensor([3, 2]), tgt)
+    assert logits.shape == (2, 3, len(model.tgt_vocab))
+    assert weights is not None, "in training a plugged-in attention still runs, with its weights: no fused kernel"
+    assert len(calls) == 2 + 2 * 2, "every attention (2 encoder, 2 x 2 decoder) ran the plugged-in function"
+    model.use_layers()
+    assert all(m.compute is None for m in model.modules() if isinstance(m, LayerAttention))

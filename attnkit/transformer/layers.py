@@ -19,7 +19,9 @@ What a layer computes is one plain function of the layer and its inputs, :func:`
 :func:`decoder_layer`, the functions a learner writes in lesson 7; ``layer.use(fn)`` runs a
 learner's version inside the model instead. A layer's attention (:class:`LayerAttention`) returns
 its weights while ``need_weights`` is on and otherwise takes torch's fused kernel
-(``torch.nn.functional.scaled_dot_product_attention``), which never materialises the (L, S) weights.
+(``torch.nn.functional.scaled_dot_product_attention``), which never materialises the (L, S) weights;
+``attention.use(fn)`` (or :func:`use_attention` on a whole layer or model) makes it compute with a
+learner's multi-head attention instead, on every path.
 Shape legend: B batch, H heads, L target length, S source length, D model width, d_ff inner width.
 """
 from __future__ import annotations
@@ -35,7 +37,7 @@ from attnkit.errors import check_shape
 from attnkit.heads import MultiHeadAttention, merge_heads, split_heads
 
 __all__ = ["add_and_norm", "FeedForward", "LayerAttention", "encoder_layer", "decoder_layer", "EncoderLayer",
-           "DecoderLayer", "DecoderWeights", "copy_from_torch", "set_need_weights"]
+           "DecoderLayer", "DecoderWeights", "copy_from_torch", "set_need_weights", "use_attention"]
 
 
 def add_and_norm(x: torch.Tensor, sublayer_output: torch.Tensor, weight: torch.Tensor | None = None,
@@ -90,22 +92,34 @@ class LayerAttention(MultiHeadAttention):
     ``torch.nn.functional.scaled_dot_product_attention``, one fused kernel that never stores the
     (B, H, L, S) weights; it returns ``(output, None)``. Both compute the same output (to float
     precision); the fused one is what a training step should use.
+
+    :meth:`use` replaces both paths with one function, ``fn(attention, query, key, value, mask) ->
+    (output (B, L, D), weights (B, H, L, S))``, called with this module (its ``q_proj``, ``k_proj``,
+    ``v_proj``, ``out_proj`` and ``num_heads``) and a boolean mask broadcastable to (B, H, L, S)
+    (a 3-D mask gets its head axis here): a learner's attention runs the layer, in training too.
     """
 
     need_weights: bool = True
+    compute: Callable[..., Any] | None = None  # set by use(): a learner's multi-head attention
+
+    def use(self, fn: Callable[..., Any] | None) -> None:
+        """Compute this attention with ``fn(attention, query, key, value, mask)``; None restores attnkit's."""
+        self.compute = fn
 
     def forward(self, query: torch.Tensor, key: torch.Tensor | None = None, value: torch.Tensor | None = None,
                 mask: Any = None, attention: Any = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        if self.need_weights or attention is not None:
-            return super().forward(query, key, value, mask=mask, attention=attention)
         key = query if key is None else key
         value = key if value is None else value
+        if mask is not None and (self.compute is not None or not self.need_weights):
+            mask = torch.as_tensor(mask, device=query.device)
+            mask = mask[:, None] if mask.ndim == 3 else mask  # (B, L|1, S) -> (B, 1, L|1, S): every head
+        if self.compute is not None and attention is None:
+            return self.compute(self, query, key, value, mask)
+        if self.need_weights or attention is not None:
+            return super().forward(query, key, value, mask=mask, attention=attention)
         q = split_heads(self.q_proj(query), self.num_heads)  # (B, L, D) -> (B, H, L, d_k)
         k = split_heads(self.k_proj(key), self.num_heads)  # (B, S, D) -> (B, H, S, d_k)
         v = split_heads(self.v_proj(value), self.num_heads)  # (B, S, D) -> (B, H, S, d_k)
-        if mask is not None:
-            mask = torch.as_tensor(mask, device=query.device)
-            mask = mask[:, None] if mask.ndim == 3 else mask  # (B, L|1, S) -> (B, 1, L|1, S): every head
         heads = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # bool mask: True = may attend, as ours
         return self.out_proj(merge_heads(heads)), None  # (B, H, L, d_k) -> (B, L, D)
 
@@ -220,6 +234,14 @@ def set_need_weights(model: nn.Module, need_weights: bool) -> None:
     for module in model.modules():
         if isinstance(module, LayerAttention):
             module.need_weights = need_weights
+
+
+def use_attention(module: nn.Module, fn: Callable[..., Any] | None) -> None:
+    """Make every :class:`LayerAttention` inside ``module`` (a layer or a whole model) compute with
+    ``fn(attention, query, key, value, mask)`` (see :meth:`LayerAttention.use`); None restores attnkit's."""
+    for inner in module.modules():
+        if isinstance(inner, LayerAttention):
+            inner.use(fn)
 
 
 def copy_from_torch(layer: EncoderLayer | DecoderLayer,

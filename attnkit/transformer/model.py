@@ -18,7 +18,8 @@ the causal mask); generation (``decode_batch``, the GRUs' loop) still writes one
 Attention weights are computed only when someone can read them: in eval mode, or when asked
 (``need_weights=True``). A training step (train mode) takes torch's fused attention kernel instead
 (:class:`~attnkit.transformer.layers.LayerAttention`), as ``torch.nn.Transformer`` does.
-``use_layers`` runs a learner's encoder and decoder layer functions inside the model (lesson 7).
+``use_layers`` runs a learner's encoder and decoder layer functions, and their multi-head attention,
+inside the model (lesson 7); a learner's attention always computes its weights (no fused kernel).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from torch import nn
 
 from attnkit.errors import check_shape
 from attnkit.masks import causal_mask, padding_mask
-from attnkit.transformer.layers import DecoderLayer, DecoderWeights, EncoderLayer, set_need_weights
+from attnkit.transformer.layers import DecoderLayer, DecoderWeights, EncoderLayer, set_need_weights, use_attention
 from attnkit.transformer.positional import POSITIONAL_KINDS
 from attnkit.translation.seq2seq import State, Step
 from attnkit.translation.toy_language import Vocab, source_vocab, target_vocab
@@ -160,14 +161,18 @@ class TransformerSeq2Seq(nn.Module):
                 "max_positions": self.max_positions}
 
     def use_layers(self, encoder_layer: Callable[..., Any] | None = None,
-                   decoder_layer: Callable[..., Any] | None = None) -> None:
-        """Compute every encoder layer with ``encoder_layer(layer, x, mask)`` and every decoder layer
+                   decoder_layer: Callable[..., Any] | None = None,
+                   attention: Callable[..., Any] | None = None) -> None:
+        """Compute every encoder layer with ``encoder_layer(layer, x, mask)``, every decoder layer
         with ``decoder_layer(layer, y, memory, self_mask, memory_mask)`` (see
-        :func:`attnkit.transformer.layers.encoder_layer`); None keeps attnkit's."""
+        :func:`attnkit.transformer.layers.encoder_layer`) and every attention with
+        ``attention(attention_module, query, key, value, mask)`` (see
+        :meth:`attnkit.transformer.layers.LayerAttention.use`); None keeps attnkit's."""
         for layer in self.encoder.layers:
             layer.use(encoder_layer)
         for layer in self.decoder.layers:
             layer.use(decoder_layer)
+        use_attention(self, attention)
 
     def run(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
             need_weights: bool = True) -> TransformerOutput:
