@@ -32,6 +32,7 @@ from typing import Any
 from attnkit.grading.course import classgrade
 from attnkit.grading.course.triage import folder_flags
 from attnkit.grading.grader import status as grading_status
+from attnkit.grading.queue import gradebook
 
 __all__ = ["SAFE_NAME", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES", "MAX_FILES", "Refused", "Setup", "configure",
            "check_name", "fetch", "run", "record"]
@@ -125,16 +126,31 @@ def fetch(submissions: Path, student: str, quiz: str, dest: Path) -> list[str]:
     return notes
 
 
+_STATUS_CONN: dict[str, Any] = {}  # this worker's connection to the status table, per URL
+
+
 def record(url: str, quiz: str, student: str, **fields: Any) -> None:
     """Insert or update the (quiz, student) row of the status table."""
+    import psycopg
+
     from attnkit.grading.queue.app import STATUS_TABLE, connect
 
     names = ["quiz", "student", *fields]
     values = [quiz, student, *fields.values()]
     updates = ", ".join(f"{k} = EXCLUDED.{k}" for k in fields) + ", updated_at = now()"
-    with connect(url) as conn:
-        conn.execute(f"INSERT INTO {STATUS_TABLE} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
-                     f"ON CONFLICT (quiz, student) DO UPDATE SET {updates}", values)
+    sql = (f"INSERT INTO {STATUS_TABLE} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
+           f"ON CONFLICT (quiz, student) DO UPDATE SET {updates}")
+    for attempt in (1, 2):  # the kept connection, then a new one if a database restart broke it
+        conn = _STATUS_CONN.get(url)
+        if conn is None or conn.closed:
+            conn = _STATUS_CONN[url] = connect(url)
+        try:
+            conn.execute(sql, values)
+            return
+        except psycopg.OperationalError:
+            conn.close()
+            if attempt == 2:
+                raise
 
 
 def _machinery_failed(outcome: dict[str, Any], url: str) -> str:
@@ -185,6 +201,7 @@ def run(job_id: int, attempt: int, quiz: str, student: str, submitted_at: str = 
         return {"status": "failed", "notes": str(exc)}
     _clean(setup.course, student, quiz)
     try:
+        gradebook.ping()  # a connection broken by a database restart is replaced before grading
         notes = fetch(setup.submissions, student, quiz, setup.course / "submitted" / student / quiz)
         triaged = classgrade.triage(setup.course, quiz, [student])[0]
         triaged.notes += notes

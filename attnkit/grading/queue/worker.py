@@ -40,6 +40,7 @@ from attnkit.grading.grader.warm import WarmParent
 from attnkit.grading.queue import jobs
 from attnkit.grading.queue.app import QUEUE, TASK, make_app
 from attnkit.grading.queue.database import ENV, database_url, is_postgres, libpq_url
+from attnkit.grading.queue.gradebook import reuse_connections
 
 __all__ = ["scratch_course", "serve", "main"]
 
@@ -103,6 +104,7 @@ def _child(index: int, course: str, url: str, submissions: str, storage: str, sc
     os.environ[ENV] = libpq_url(url)  # the scratch course's nbgrader_config.py reads it
     folder = scratch_course(Path(course), Path(scratch) / f"worker-{index}")
     classgrade._init_worker(str(folder), "", timeout, allow_unsandboxed, spool)
+    reuse_connections()  # warm, pooled gradebook connections for this worker's life
     name = f"{socket.gethostname()}:{os.getpid()}"
     jobs.configure(jobs.Setup(folder, Path(submissions), Path(storage), url,
                               classgrade._config(folder, timeout, allow_unsandboxed), name))
