@@ -1,8 +1,9 @@
 """Issue 19: faults of distributed grading, with real workers on a real PostgreSQL server.
 
-* a worker killed with SIGKILL mid-job (its whole process group: a machine that dies): another
-  worker puts the job back in the queue once the dead one stops heartbeating, and it is graded
-  once (one submission in the gradebook, the grade nbgrader gives);
+* a worker's supervisor killed alone with SIGKILL mid-job: within a bounded time none of its
+  processes is left (worker processes, the warm parent sandbox, the kernels), as when its machine
+  dies; another worker puts the job back in the queue once the dead one stops heartbeating, and
+  it is graded once (one submission in the gradebook, the grade nbgrader gives);
 * the database restarting while workers grade: they reconnect and every job ends graded;
 * a job that fails three times (its submission folder vanished after submit): ``failed`` with the
   reason, in ``attnkit queue status`` and grading_status.csv;
@@ -13,11 +14,13 @@ A hanging or crashing submission gets its usual status through the queue: tests/
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -56,7 +59,7 @@ def _fresh(course: Path) -> None:
         shutil.rmtree(course / part, ignore_errors=True)
 
 
-def test_a_killed_worker_s_job_is_retried_and_graded_once(postgres, course, tmp_path) -> None:
+def test_a_killed_supervisor_leaves_nothing_and_its_job_is_graded_once(postgres, course, tmp_path) -> None:
     course, honest, points = course
     _fresh(course)
     url = postgres.createdb("gb_kill")
@@ -76,7 +79,15 @@ def test_a_killed_worker_s_job_is_retried_and_graded_once(postgres, course, tmp_
             assert time.monotonic() < deadline, jobs(url, QUIZ)
             time.sleep(0.5)
         time.sleep(2)
-        kill_worker(first)  # mid-job: the slow cell sleeps 12 s
+        under = [psutil.Process(pid) for pid in sandbox.descendants(first.pid)]
+        names = " ".join(" ".join(p.cmdline()) for p in under)
+        assert "zygote" in names and "forkserver" in names, names  # the warm parent and the workers
+        first.send_signal(signal.SIGKILL)  # the supervisor alone, mid-job: the slow cell sleeps 12 s
+        first.wait(30)
+        deadline = time.monotonic() + 30
+        while left := [p for p in under if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]:
+            assert time.monotonic() < deadline, f"left behind by the killed supervisor: {left}"
+            time.sleep(0.5)
     finally:
         kill_worker(first)
     assert any(s == "a_slow" and status == "doing" for _, status, s, _ in jobs(url, QUIZ)), "killed mid-job"
