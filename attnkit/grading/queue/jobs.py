@@ -129,8 +129,11 @@ def fetch(submissions: Path, student: str, quiz: str, dest: Path) -> list[str]:
 _STATUS_CONN: dict[str, Any] = {}  # this worker's connection to the status table, per URL
 
 
-def record(url: str, quiz: str, student: str, **fields: Any) -> None:
-    """Insert or update the (quiz, student) row of the status table."""
+def record(url: str, quiz: str, student: str, graded: bool = False, **fields: Any) -> None:
+    """Insert or update the (quiz, student) row of the status table. ``graded``: this run graded
+    the submission to the end (``gradings`` counts those). A row holding this job's finished
+    result (:func:`_finished`) is never overwritten by a row without a status (an error of a run
+    of the same job that a database outage left behind)."""
     import psycopg
 
     from attnkit.grading.queue.app import STATUS_TABLE, connect
@@ -138,8 +141,13 @@ def record(url: str, quiz: str, student: str, **fields: Any) -> None:
     names = ["quiz", "student", *fields]
     values = [quiz, student, *fields.values()]
     updates = ", ".join(f"{k} = EXCLUDED.{k}" for k in fields) + ", updated_at = now()"
+    if graded:
+        updates += f", gradings = {STATUS_TABLE}.gradings + 1"
+    guard = "" if "status" in fields else (
+        f" WHERE NOT ({STATUS_TABLE}.job_id IS NOT DISTINCT FROM EXCLUDED.job_id AND {STATUS_TABLE}.error = '' "
+        f"AND {STATUS_TABLE}.status <> '')")
     sql = (f"INSERT INTO {STATUS_TABLE} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
-           f"ON CONFLICT (quiz, student) DO UPDATE SET {updates}")
+           f"ON CONFLICT (quiz, student) DO UPDATE SET {updates}{guard}")
     for attempt in (1, 2):  # the kept connection, then a new one if a database restart broke it
         conn = _STATUS_CONN.get(url)
         if conn is None or conn.closed:
@@ -151,6 +159,35 @@ def record(url: str, quiz: str, student: str, **fields: Any) -> None:
             conn.close()
             if attempt == 2:
                 raise
+
+
+def _fence(url: str, quiz: str, student: str) -> Any:
+    """A connection holding the PostgreSQL advisory lock of (quiz, student) until it is closed: two
+    runs of one submission never overlap, on any worker (procrastinate's job ``lock`` stops
+    holding once a stalled job is put back in the queue while its first run may still go on)."""
+    from attnkit.grading.queue.app import connect, lock_of
+
+    conn = connect(url)
+    try:
+        conn.execute("SELECT pg_advisory_lock(19, hashtext(%s))", (lock_of(quiz, student),))
+    except Exception:
+        conn.close()
+        raise
+    return conn
+
+
+def _finished(url: str, quiz: str, student: str, job_id: int) -> dict[str, str] | None:
+    """The status row if this job already graded this submission to the end (a run that a
+    database outage left ``doing`` in the queue after it finished), else None."""
+    from attnkit.grading.queue.app import STATUS_TABLE, connect
+
+    with connect(url) as conn:
+        row = conn.execute(f"SELECT status, score, max_score, notes, flags FROM {STATUS_TABLE} WHERE quiz = %s "
+                           "AND student = %s AND job_id = %s AND error = '' AND status <> ''",
+                           (quiz, student, job_id)).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("status", "score", "max_score", "notes", "flags"), row, strict=True))
 
 
 def _machinery_failed(outcome: dict[str, Any], url: str) -> str:
@@ -199,6 +236,17 @@ def run(job_id: int, attempt: int, quiz: str, student: str, submitted_at: str = 
         record(setup.url, str(quiz)[:100], str(student)[:100], **base, status="failed", error=str(exc),
                score="", max_score="", notes="", flags="", seconds=0.0)
         return {"status": "failed", "notes": str(exc)}
+    fence = _fence(setup.url, quiz, student)
+    try:
+        if (done := _finished(setup.url, quiz, student, job_id)) is not None:
+            return done  # graded by an earlier run of this job: nothing is written twice
+        return _grade(setup, job_id, attempt, quiz, student, base, start)
+    finally:
+        fence.close()
+
+
+def _grade(setup: Setup, job_id: int, attempt: int, quiz: str, student: str, base: dict[str, Any],
+           start: float) -> dict[str, str]:
     _clean(setup.course, student, quiz)
     try:
         gradebook.ping()  # a connection broken by a database restart is replaced before grading
@@ -219,7 +267,7 @@ def run(job_id: int, attempt: int, quiz: str, student: str, submitted_at: str = 
         row = classgrade.finish_submission(setup.course, quiz, triaged, outcome, setup.cfg,
                                            grading_status.read_status(setup.course))
         _publish(setup, student, quiz)
-        record(setup.url, quiz, student, **base, status=row["status"], score=row.get("score", ""),
+        record(setup.url, quiz, student, graded=True, **base, status=row["status"], score=row.get("score", ""),
                max_score=row.get("max_score", ""), notes=row.get("notes", ""), flags=row.get("flags", ""),
                error="", seconds=time.perf_counter() - start)
         return row

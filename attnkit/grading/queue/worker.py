@@ -45,7 +45,7 @@ from attnkit.grading.course import classgrade
 from attnkit.grading.grader import sandbox
 from attnkit.grading.grader.warm import WarmParent
 from attnkit.grading.queue import jobs
-from attnkit.grading.queue.app import QUEUE, TASK, make_app
+from attnkit.grading.queue.app import QUEUE, TASK, make_app, schema_problem
 from attnkit.grading.queue.database import ENV, database_url, is_postgres, libpq_url
 from attnkit.grading.queue.gradebook import reuse_connections
 
@@ -150,6 +150,9 @@ def main(course: str = ".", concurrency: int = 1, submissions: str | None = None
     if not is_postgres(url):
         print(f"attnkit queue worker: the queue needs PostgreSQL: set {ENV}=postgresql://... (see docs/deploy.md)",
               file=sys.stderr)
+        return 2
+    if why := schema_problem(url):
+        print(f"attnkit queue worker: {why}", file=sys.stderr)
         return 2
     sandboxed = sandbox.check_available(allow_unsandboxed)
     scratch = tempfile.mkdtemp(prefix="attnkit-queue-worker-")
