@@ -135,3 +135,47 @@ def test_queue_init_records_versions_and_refuses_another_procrastinate_schema(po
     assert postgres.psql(recorded, "gb_schema") == f"{schema} {package}"
     assert postgres.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'attnkit_grading' "
                          "AND column_name = 'gradings'", "gb_schema") == "1"
+
+
+POOLED = """
+import sys
+from nbgrader.api import Gradebook
+from sqlalchemy import text
+from attnkit.grading.queue import gradebook
+
+gradebook.reuse_connections()
+url = sys.argv[1]
+
+
+def backend():
+    with Gradebook(url, "attnkit") as gb:
+        return gb.db.execute(text("SELECT pg_backend_pid()")).scalar()
+
+
+before = {backend() for _ in range(6)}
+with Gradebook(url, "attnkit") as gb:
+    gb.add_student("s_pool")
+print(len(before), flush=True)
+sys.stdin.readline()  # the test restarts the server here
+gradebook.ping()
+with Gradebook(url, "attnkit") as gb:
+    print(gb.find_student("s_pool").id, backend() not in before, flush=True)
+"""
+
+
+def test_a_worker_keeps_its_gradebook_connections_and_survives_a_restart(postgres) -> None:
+    """A queue worker's nbgrader (attnkit/grading/queue/gradebook.py): six gradebooks opened one after the
+    other use one server connection (nbgrader alone opens one each), and after the server restarts
+    one ping gets a new connection: the worker goes on without losing an attempt."""
+    url = postgres.createdb("gb_pool")
+    database.init_gradebook(url)
+    worker = subprocess.Popen([sys.executable, "-c", POOLED, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert worker.stdout.readline().strip() == "1", worker.stderr.read()[-3000:]
+        postgres.restart(down_s=1)
+        out, err = worker.communicate("\n", timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0 and out.split() == ["s_pool", "True"], (out, err[-3000:])
