@@ -61,6 +61,8 @@ def _queue_parser(sub: argparse._SubParsersAction, quiz_ids: Sequence[str]) -> N
                                          "(ATTNKIT_DATABASE_URL; docs/deploy.md)")
     qsub = queue.add_subparsers(dest="queue_command", required=True)
     init = qsub.add_parser("init", help="create or upgrade the gradebook and the queue in the database (idempotent)")
+    init.add_argument("--schema-migrated", action="store_true",
+                      help="procrastinate's migrations were applied by hand: record the installed version")
     submit = qsub.add_parser("submit", help="one grading job per submission in submitted/ (a newer one replaces "
                                             "an older one still waiting)")
     submit.add_argument("quiz", choices=quiz_ids)
@@ -100,9 +102,13 @@ def _queue(args: argparse.Namespace) -> int:
               "c.CourseDirectory.db_url (see docs/deploy.md)", file=sys.stderr)
         return 2
     if args.queue_command == "init":
-        from attnkit.grading.queue.app import init_queue
+        from attnkit.grading.queue.app import SchemaMismatch, init_queue
 
-        made = init_queue(url)
+        try:
+            made = init_queue(url, migrated=args.schema_migrated)
+        except SchemaMismatch as exc:
+            print(f"attnkit queue init: {exc}", file=sys.stderr)
+            return 2
         print("created: " + ", ".join(made) if made else "the gradebook and the queue were already set up")
         return 0
     if args.queue_command == "submit":

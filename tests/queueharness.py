@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["queue_env", "attnkit", "start_worker", "stop_worker", "kill_worker", "jobs", "wait_done"]
+__all__ = ["queue_env", "attnkit", "start_worker", "start_status_wait", "stop_worker", "kill_worker", "jobs",
+           "wait_done"]
 
 
 def queue_env(postgres, dbname: str) -> dict[str, str]:
@@ -37,6 +38,13 @@ def start_worker(course: Path, env: dict[str, str], *args: str, log: Path | None
     return subprocess.Popen([sys.executable, "-m", "attnkit.cli", "queue", "worker", "--course", str(course),
                              "--heartbeat", "1", "--stall-after", "5", *args], env=env, stdout=out,
                             stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def start_status_wait(course: Path, env: dict[str, str]) -> subprocess.Popen:
+    """``attnkit queue status QUIZ --wait`` of tests/adversarial's quiz, output captured (text)."""
+    return subprocess.Popen([sys.executable, "-m", "attnkit.cli", "queue", "status", "q4_qkv_math", "--wait",
+                             "--course", str(course)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
 
 def stop_worker(worker: subprocess.Popen, timeout: float = 90) -> None:

@@ -22,3 +22,16 @@ def test_the_entry_points_take_their_limits_from_here() -> None:
         text = inspect.getsource(module)
         assert "= 60" not in text and "or 60" not in text and "cpu_factor" not in text, module.__name__
     assert autograde.JudgeInSandbox.timeout.default_value == DEFAULT.cell_s
+
+
+def test_the_sandbox_limits_are_grading_limits_numbers() -> None:
+    """sandbox.Limits holds no number of its own: its defaults are GradingLimits' (one source)."""
+    import dataclasses
+
+    from attnkit.grading.grader import sandbox
+
+    assert sandbox.Limits() == DEFAULT.sandbox()
+    changed = GradingLimits(memory_mb=1234, nproc=7, tmp_mb=9).sandbox()
+    assert (changed.memory_mb, changed.nproc, changed.tmp_mb) == (1234, 7, 9)
+    for field in dataclasses.fields(sandbox.Limits):
+        assert field.default == getattr(DEFAULT, field.name), field.name

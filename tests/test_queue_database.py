@@ -89,3 +89,93 @@ def test_nbgrader_in_the_course_root_writes_to_postgres(postgres, tmp_path, monk
     assert not (course / "gradebook.db").exists()
     assert postgres.psql("SELECT name FROM assignment", "gb_cli") == "q4_qkv_math"
     assert int(postgres.psql("SELECT count(*) FROM grade_cells", "gb_cli")) > 0
+
+
+def test_queue_init_records_versions_and_refuses_another_procrastinate_schema(postgres, tmp_path) -> None:
+    """``attnkit queue init`` is idempotent; a database holding procrastinate's schema of another
+    version is refused with both versions and the migrations to apply named, and so is a worker;
+    ``--schema-migrated`` records the installed version; a database set up before the version
+    table existed gets it (and the status table's newer column)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from queueharness import attnkit, queue_env
+
+    from attnkit.grading.queue.app import procrastinate_schema
+
+    postgres.createdb("gb_schema")
+    env = queue_env(postgres, "gb_schema")
+    schema, package = procrastinate_schema()
+    first = attnkit(["queue", "init"], tmp_path, env)
+    assert first.returncode == 0 and "procrastinate schema" in first.stdout and "attnkit_grading" in first.stdout
+    assert "already set up" in attnkit(["queue", "init"], tmp_path, env).stdout
+    recorded = "SELECT version || ' ' || package FROM attnkit_queue_schema WHERE component = 'procrastinate'"
+    assert postgres.psql(recorded, "gb_schema") == f"{schema} {package}"
+
+    older = "03.00.00_01_pre_cancel_notification"
+    postgres.psql(f"UPDATE attnkit_queue_schema SET version = '{older}', package = '3.0.0' "
+                  "WHERE component = 'procrastinate'", "gb_schema")
+    refused = attnkit(["queue", "init"], tmp_path, env, check=False)
+    assert refused.returncode == 2, refused.stdout
+    for part in (older, "procrastinate 3.0.0", f"procrastinate {package}", schema, "03.01.00_50_post_add_heartbeat.sql",
+                 "procrastinate schema --migrations-path", "--schema-migrated", "docs/deploy.md"):
+        assert part in refused.stderr, (part, refused.stderr)
+    worker = attnkit(["queue", "worker", "--burst"], tmp_path, env, check=False)
+    assert worker.returncode == 2 and "attnkit queue init" in worker.stderr, worker.stderr
+    migrated = attnkit(["queue", "init", "--schema-migrated"], tmp_path, env)
+    assert migrated.returncode == 0 and postgres.psql(recorded, "gb_schema") == f"{schema} {package}"
+
+    postgres.psql("UPDATE attnkit_queue_schema SET version = '99.00.00_01_pre_future', package = '99.0.0' "
+                  "WHERE component = 'procrastinate'", "gb_schema")
+    newer = attnkit(["queue", "init"], tmp_path, env, check=False)
+    assert newer.returncode == 2 and "99.0.0" in newer.stderr and "never downgraded" in newer.stderr, newer.stderr
+
+    # a database of an attnkit before the version table: taken to hold the installed schema, brought up to date
+    postgres.psql("DROP TABLE attnkit_queue_schema; ALTER TABLE attnkit_grading DROP COLUMN gradings", "gb_schema")
+    upgraded = attnkit(["queue", "init"], tmp_path, env)
+    assert upgraded.returncode == 0 and "attnkit_grading (migration 2)" in upgraded.stdout, upgraded.stdout
+    assert postgres.psql(recorded, "gb_schema") == f"{schema} {package}"
+    assert postgres.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'attnkit_grading' "
+                         "AND column_name = 'gradings'", "gb_schema") == "1"
+
+
+POOLED = """
+import sys
+from nbgrader.api import Gradebook
+from sqlalchemy import text
+from attnkit.grading.queue import gradebook
+
+gradebook.reuse_connections()
+url = sys.argv[1]
+
+
+def backend():
+    with Gradebook(url, "attnkit") as gb:
+        return gb.db.execute(text("SELECT pg_backend_pid()")).scalar()
+
+
+before = {backend() for _ in range(6)}
+with Gradebook(url, "attnkit") as gb:
+    gb.add_student("s_pool")
+print(len(before), flush=True)
+sys.stdin.readline()  # the test restarts the server here
+gradebook.ping()
+with Gradebook(url, "attnkit") as gb:
+    print(gb.find_student("s_pool").id, backend() not in before, flush=True)
+"""
+
+
+def test_a_worker_keeps_its_gradebook_connections_and_survives_a_restart(postgres) -> None:
+    """A queue worker's nbgrader (attnkit/grading/queue/gradebook.py): six gradebooks opened one after the
+    other use one server connection (nbgrader alone opens one each), and after the server restarts
+    one ping gets a new connection: the worker goes on without losing an attempt."""
+    url = postgres.createdb("gb_pool")
+    database.init_gradebook(url)
+    worker = subprocess.Popen([sys.executable, "-c", POOLED, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert worker.stdout.readline().strip() == "1", worker.stderr.read()[-3000:]
+        postgres.restart(down_s=1)
+        out, err = worker.communicate("\n", timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0 and out.split() == ["s_pool", "True"], (out, err[-3000:])

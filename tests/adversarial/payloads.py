@@ -12,6 +12,7 @@ queue must make of it:
 """
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,6 +67,29 @@ def _bad_name(name: str) -> Callable:
     return make
 
 
+KILL_ALL = """
+import os, signal
+for pid in os.listdir("/proc"):  # the worker, its supervisor, the warm parent: whatever it can see
+    if pid.isdigit() and int(pid) != os.getpid():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except OSError:
+            pass
+try:
+    os.kill(-1, signal.SIGKILL)  # every process it may signal
+except OSError:
+    pass
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _kills_everything(submitted: Path, honest: nbformat.NotebookNode, course: Path) -> None:
+    nb = copy.deepcopy(honest)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "answer_scale_divisor")
+    cell.source += "\n" + KILL_ALL
+    nbformat.write(nb, _folder(submitted, "q_kills_everything") / f"{QUIZ}.ipynb")
+
+
 def _honest_with_junk(submitted: Path, honest: nbformat.NotebookNode, course: Path) -> None:
     folder = _folder(submitted, "q_honest_with_junk")
     nbformat.write(honest, folder / f"{QUIZ}.ipynb")
@@ -88,6 +112,10 @@ PAYLOADS: list[Payload] = [
             refused_at_submit=True),
     Payload("q_honest_with_junk", "an honest notebook beside a link to /etc/shadow and 80 files", _honest_with_junk,
             "flagged", None, "the rest skipped"),  # the link is never read, and flagged as everywhere else
+    # the queue's own processes are out of a kernel's reach (another pid namespace and uid): only the
+    # kernel dies, the worker goes on grading the others (tests/test_queue_grading.py checks all succeed)
+    Payload("q_kills_everything", "a kernel that SIGKILLs every process it sees (worker, supervisor), then itself",
+            _kills_everything, "crashed", None),
     Payload("../../../tmp/escape", "a job whose student id climbs out of the submissions folder", None, "failed",
             None, "unsafe student id", direct_job=True),
     Payload("honest/../../solutions", "a job whose student id reaches solutions/", None, "failed", None,

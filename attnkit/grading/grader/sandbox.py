@@ -39,6 +39,7 @@ from pathlib import Path
 import psutil
 
 from attnkit.grading.grader.uids import SANDBOX_UID, UID_RANGE, grading_uid
+from attnkit.grading.limits import DEFAULT as _DEFAULT
 
 __all__ = ["Limits", "SandboxUnavailable", "check_available", "sandbox_command", "warm_parent_command", "start",
            "stop", "grading_uid", "kernel_env", "unavailable_reason", "UNSANDBOXED_ENV", "SANDBOX_UID", "SCRATCH",
@@ -56,14 +57,16 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one grading kernel (prlimit)."""
+    """Resource limits of one grading kernel (prlimit). The numbers live once, in
+    :class:`attnkit.grading.limits.GradingLimits` (``GradingLimits.sandbox()`` builds this from a
+    grading's limits); these defaults are its :data:`~attnkit.grading.limits.DEFAULT`'s."""
 
-    memory_mb: int = 4096  # address space; torch alone maps about 1.5 GiB
-    cpu_s: int = 600  # CPU seconds for the whole notebook
-    nproc: int = 64  # processes/threads of the sandbox user
-    fsize_mb: int = 64  # largest file it may write
-    nofile: int = 256  # open file descriptors
-    tmp_mb: int = 256  # size of the private /tmp (memory-backed)
+    memory_mb: int = _DEFAULT.memory_mb  # address space
+    cpu_s: int = _DEFAULT.cpu_s  # CPU seconds for the whole notebook
+    nproc: int = _DEFAULT.nproc  # processes/threads of the sandbox user
+    fsize_mb: int = _DEFAULT.fsize_mb  # largest file it may write
+    nofile: int = _DEFAULT.nofile  # open file descriptors
+    tmp_mb: int = _DEFAULT.tmp_mb  # size of the private /tmp (memory-backed)
 
 
 _CHECKED: dict[str, str | None] = {}

@@ -25,6 +25,7 @@ import re
 import shutil
 import stat
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 from attnkit.grading.course import classgrade
 from attnkit.grading.course.triage import folder_flags
 from attnkit.grading.grader import status as grading_status
+from attnkit.grading.queue import gradebook
 
 __all__ = ["SAFE_NAME", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES", "MAX_FILES", "Refused", "Setup", "configure",
            "check_name", "fetch", "run", "record"]
@@ -125,16 +127,77 @@ def fetch(submissions: Path, student: str, quiz: str, dest: Path) -> list[str]:
     return notes
 
 
-def record(url: str, quiz: str, student: str, **fields: Any) -> None:
-    """Insert or update the (quiz, student) row of the status table."""
-    from attnkit.grading.queue.app import STATUS_TABLE, connect
+_STATUS_CONN: dict[str, Any] = {}  # this worker's connection to the status table, per URL
 
-    names = ["quiz", "student", *fields]
-    values = [quiz, student, *fields.values()]
+
+def _query(url: str, sql: str, values: Any = ()) -> Any:
+    """``sql`` on this worker's kept connection (autocommit); a connection that a database restart
+    broke is replaced once. Returns the cursor."""
+    import psycopg
+
+    from attnkit.grading.queue.app import connect
+
+    for attempt in (1, 2):
+        conn = _STATUS_CONN.get(url)
+        if conn is None or conn.closed:
+            conn = _STATUS_CONN[url] = connect(url)
+        try:
+            return conn.execute(sql, values)
+        except psycopg.OperationalError:
+            conn.close()
+            if attempt == 2:
+                raise
+
+
+def record(url: str, quiz: str, student: str, graded: bool = False, **fields: Any) -> None:
+    """Insert or update the (quiz, student) row of the status table. ``graded``: this run graded
+    the submission to the end (``gradings`` counts those). A row holding this job's finished
+    result (:func:`_finished`) is never overwritten by a row without a status (an error of a run
+    of the same job that a database outage left behind)."""
+    from attnkit.grading.queue.app import STATUS_TABLE
+
+    names = ["quiz", "student", *fields, "gradings"]
+    values = [quiz, student, *fields.values(), int(graded)]
     updates = ", ".join(f"{k} = EXCLUDED.{k}" for k in fields) + ", updated_at = now()"
-    with connect(url) as conn:
-        conn.execute(f"INSERT INTO {STATUS_TABLE} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
-                     f"ON CONFLICT (quiz, student) DO UPDATE SET {updates}", values)
+    updates += f", gradings = {STATUS_TABLE}.gradings + EXCLUDED.gradings"
+    guard = "" if "status" in fields else (
+        f" WHERE NOT ({STATUS_TABLE}.job_id IS NOT DISTINCT FROM EXCLUDED.job_id AND {STATUS_TABLE}.error = '' "
+        f"AND {STATUS_TABLE}.status <> '')")
+    _query(url, f"INSERT INTO {STATUS_TABLE} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
+                f"ON CONFLICT (quiz, student) DO UPDATE SET {updates}{guard}", values)
+
+
+def _fence(url: str, quiz: str, student: str) -> tuple[int, int]:
+    """Take the PostgreSQL advisory lock of (quiz, student) on this worker's kept connection (wait
+    for it): two runs of one submission never overlap, on any worker (procrastinate's job ``lock``
+    stops holding once a stalled job is put back in the queue while its first run may still go
+    on). A database restart releases it, and cuts that run's connections too. Returns the key."""
+    from attnkit.grading.queue.app import lock_of
+
+    key = (19, zlib.crc32(lock_of(quiz, student).encode()) - (1 << 31))  # two int4: the lock's key
+    _query(url, "SELECT pg_advisory_lock(%s, %s)", key)
+    return key
+
+
+def _unfence(url: str, key: tuple[int, int]) -> None:
+    conn = _STATUS_CONN.get(url)
+    try:
+        conn.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+    except Exception:  # the connection broke: the server released the lock with it
+        conn.close()
+
+
+def _finished(url: str, quiz: str, student: str, job_id: int) -> dict[str, str] | None:
+    """The status row if this job already graded this submission to the end (a run that a
+    database outage left ``doing`` in the queue after it finished), else None."""
+    from attnkit.grading.queue.app import STATUS_TABLE
+
+    row = _query(url, f"SELECT status, score, max_score, notes, flags FROM {STATUS_TABLE} WHERE quiz = %s "
+                      "AND student = %s AND job_id = %s AND error = '' AND status <> ''",
+                 (quiz, student, job_id)).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("status", "score", "max_score", "notes", "flags"), row, strict=True))
 
 
 def _machinery_failed(outcome: dict[str, Any], url: str) -> str:
@@ -183,8 +246,20 @@ def run(job_id: int, attempt: int, quiz: str, student: str, submitted_at: str = 
         record(setup.url, str(quiz)[:100], str(student)[:100], **base, status="failed", error=str(exc),
                score="", max_score="", notes="", flags="", seconds=0.0)
         return {"status": "failed", "notes": str(exc)}
+    key = _fence(setup.url, quiz, student)
+    try:
+        if (done := _finished(setup.url, quiz, student, job_id)) is not None:
+            return done  # graded by an earlier run of this job: nothing is written twice
+        return _grade(setup, job_id, attempt, quiz, student, base, start)
+    finally:
+        _unfence(setup.url, key)
+
+
+def _grade(setup: Setup, job_id: int, attempt: int, quiz: str, student: str, base: dict[str, Any],
+           start: float) -> dict[str, str]:
     _clean(setup.course, student, quiz)
     try:
+        gradebook.ping()  # a connection broken by a database restart is replaced before grading
         notes = fetch(setup.submissions, student, quiz, setup.course / "submitted" / student / quiz)
         triaged = classgrade.triage(setup.course, quiz, [student])[0]
         triaged.notes += notes
@@ -202,7 +277,7 @@ def run(job_id: int, attempt: int, quiz: str, student: str, submitted_at: str = 
         row = classgrade.finish_submission(setup.course, quiz, triaged, outcome, setup.cfg,
                                            grading_status.read_status(setup.course))
         _publish(setup, student, quiz)
-        record(setup.url, quiz, student, **base, status=row["status"], score=row.get("score", ""),
+        record(setup.url, quiz, student, graded=True, **base, status=row["status"], score=row.get("score", ""),
                max_score=row.get("max_score", ""), notes=row.get("notes", ""), flags=row.get("flags", ""),
                error="", seconds=time.perf_counter() - start)
         return row

@@ -11,7 +11,8 @@ Per student, the newest job of the quiz that was not replaced (cancelled) by a n
 
 ``grading_status.csv`` (the columns of grade-class's) is written in the course folder. The exit
 status is 0 only when every job of the quiz is done and none failed; ``--wait`` polls until no job
-waits or runs, with a progress bar.
+waits or runs, with a progress bar on stderr, and rides out a database restart (it says so on the
+bar and polls again).
 """
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ def _done(row: dict[str, str]) -> bool:
 def main(url: str, quiz: str, course: str = ".", wait: bool = False, poll_s: float = 2.0) -> int:
     table = rows(url, quiz)
     if wait:
+        import psycopg
         from tqdm import tqdm
 
         with tqdm(total=len(table), desc=f"{quiz} graded", unit="submission", file=sys.stderr) as bar:
@@ -76,7 +78,11 @@ def main(url: str, quiz: str, course: str = ".", wait: bool = False, poll_s: flo
                 if all(_done(r) for r in table):
                     break
                 time.sleep(poll_s)
-                table = rows(url, quiz)
+                try:
+                    table = rows(url, quiz)
+                    bar.set_postfix_str("")
+                except psycopg.OperationalError:  # the database restarts: ask again
+                    bar.set_postfix_str("the database is unreachable; retrying")
     path = write_csv(Path(course), table)
     counts: dict[str, int] = {}
     for row in table:

@@ -109,6 +109,7 @@ def submit(course: Path, quiz: str, url: str, submitted: Path | None = None) -> 
                 "SELECT id, status::text, args->>'student', args->>'submitted_at' FROM procrastinate_jobs "
                 "WHERE task_name = %s AND args->>'quiz' = %s ORDER BY id DESC", (TASK, quiz)):
             jobs.setdefault(student, []).append((job_id, status, stamp))
+        new: list[tuple[str, bool, object]] = []  # (student, replaced an older one, the job)
         for student, stamp in found.items():
             mine = jobs.get(student, [])
             if any(s == stamp and status in ("todo", "doing", "succeeded") for _, status, s in mine):
@@ -117,11 +118,20 @@ def submit(course: Path, quiz: str, url: str, submitted: Path | None = None) -> 
             waiting = [job_id for job_id, status, _ in mine if status == "todo"]
             for job_id in waiting:
                 app.job_manager.cancel_job_by_id(job_id)
-            try:
-                app.configure_task(TASK, queueing_lock=lock_of(quiz, student), lock=lock_of(quiz, student)).defer(
-                    quiz=quiz, student=student, submitted_at=stamp)
-            except AlreadyEnqueued:  # another submit got there first
-                out.unchanged.append(student)
-                continue
-            (out.replaced if waiting else out.enqueued).append(student)
+            job = app.configure_task(TASK, queueing_lock=lock_of(quiz, student), lock=lock_of(quiz, student)) \
+                .make_new_job(quiz=quiz, student=student, submitted_at=stamp)
+            new.append((student, bool(waiting), job))
+        try:  # one statement for the whole class
+            app.job_manager.batch_defer_jobs([job for _, _, job in new])
+            deferred = new
+        except AlreadyEnqueued:  # another submit got there first for some: one at a time
+            deferred = []
+            for student, replaced, job in new:
+                try:
+                    app.job_manager.defer_job(job)
+                    deferred.append((student, replaced, job))
+                except AlreadyEnqueued:
+                    out.unchanged.append(student)
+        for student, replaced, _ in deferred:
+            (out.replaced if replaced else out.enqueued).append(student)
     return out

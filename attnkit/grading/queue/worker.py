@@ -17,19 +17,26 @@ Faults:
   gradebook), once;
 * the database restarting: a worker whose connection broke leaves procrastinate's loop with an
   error, waits and opens the app again (the job in flight, if any, is retried as above);
+* the supervisor killed alone (SIGKILL, out of memory): each worker watches it (:func:`_die_with`)
+  and kills itself at once, as a machine that dies; the warm parent and every kernel forked from
+  it die with the supervisor (bubblewrap's ``--die-with-parent``, then their pid namespaces), a
+  one-off sandbox with its worker. The job a worker held is retried by another worker, as above;
 * SIGTERM or SIGINT: the workers finish their current job and stop (Kubernetes sends SIGTERM).
 """
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
+import select
 import shutil
 import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -38,8 +45,9 @@ from attnkit.grading.course import classgrade
 from attnkit.grading.grader import sandbox
 from attnkit.grading.grader.warm import WarmParent
 from attnkit.grading.queue import jobs
-from attnkit.grading.queue.app import QUEUE, TASK, make_app
+from attnkit.grading.queue.app import QUEUE, TASK, make_app, schema_problem
 from attnkit.grading.queue.database import ENV, database_url, is_postgres, libpq_url
+from attnkit.grading.queue.gradebook import reuse_connections
 
 __all__ = ["scratch_course", "serve", "main"]
 
@@ -93,8 +101,31 @@ async def serve(url: str, name: str, heartbeat: float = 10.0, stall_after: float
             await asyncio.sleep(2.0)
 
 
-def _child(index: int, course: str, url: str, submissions: str, storage: str, scratch: str, spool: str,
+def _die_with(supervisor: int) -> None:
+    """Kill this process (SIGKILL, at once) when the process ``supervisor`` ends.
+
+    A worker is forked by multiprocessing's forkserver, not by the supervisor, so the kernel's
+    parent-death signal (set here too) fires only when the forkserver ends. The supervisor itself
+    is watched through a pidfd (Linux 5.3): it becomes readable when that process ends, whatever
+    killed it; a supervisor already gone when the worker starts ends the worker too.
+    """
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    try:
+        watched = os.pidfd_open(supervisor)
+    except (ProcessLookupError, OSError):
+        os.kill(os.getpid(), signal.SIGKILL)
+        return
+
+    def watch() -> None:
+        select.select([watched], [], [])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
+
+
+def _child(index: int, supervisor: int, course: str, url: str, submissions: str, storage: str, scratch: str, spool: str,
            timeout: int | None, allow_unsandboxed: bool, heartbeat: float, stall_after: float, burst: bool) -> None:
+    _die_with(supervisor)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(f"worker {index}: %(levelname)s %(message)s"))
     for name in ("attnkit.queue.worker", "procrastinate"):
@@ -103,6 +134,7 @@ def _child(index: int, course: str, url: str, submissions: str, storage: str, sc
     os.environ[ENV] = libpq_url(url)  # the scratch course's nbgrader_config.py reads it
     folder = scratch_course(Path(course), Path(scratch) / f"worker-{index}")
     classgrade._init_worker(str(folder), "", timeout, allow_unsandboxed, spool)
+    reuse_connections()  # warm, pooled gradebook connections for this worker's life
     name = f"{socket.gethostname()}:{os.getpid()}"
     jobs.configure(jobs.Setup(folder, Path(submissions), Path(storage), url,
                               classgrade._config(folder, timeout, allow_unsandboxed), name))
@@ -118,6 +150,9 @@ def main(course: str = ".", concurrency: int = 1, submissions: str | None = None
     if not is_postgres(url):
         print(f"attnkit queue worker: the queue needs PostgreSQL: set {ENV}=postgresql://... (see docs/deploy.md)",
               file=sys.stderr)
+        return 2
+    if why := schema_problem(url):
+        print(f"attnkit queue worker: {why}", file=sys.stderr)
         return 2
     sandboxed = sandbox.check_available(allow_unsandboxed)
     scratch = tempfile.mkdtemp(prefix="attnkit-queue-worker-")
@@ -148,7 +183,7 @@ def main(course: str = ".", concurrency: int = 1, submissions: str | None = None
                     if p is not None:
                         print(f"attnkit queue worker: worker {i} ended ({p.exitcode}); starting it again",
                               file=sys.stderr, flush=True)
-                    procs[i] = context.Process(target=_child, args=(i, *args), daemon=False)
+                    procs[i] = context.Process(target=_child, args=(i, os.getpid(), *args), daemon=False)
                     procs[i].start()
             if all(p.exitcode is not None for p in procs.values()) and (stopping or burst):
                 break
