@@ -156,6 +156,9 @@ def test_two_students_fetch_and_submit(hub, launched):
     for student in ("ada", "bob"):
         hub.nbgrader_as_student(student, "submit", QUIZ, "--course", "attn101")
     assert len(submissions(hub, "ada")) == 1 and len(submissions(hub, "bob")) == 1
+    # ngshare keeps them in its database on the class's PostgreSQL server (no SQLite file)
+    assert hub.postgres.psql("select count(*) from submissions", "ngshare") == "2"
+    assert not list(hub.work.glob("*.db"))
 
 
 def test_the_exchange_takes_identity_from_the_token_not_the_client(hub, launched):
@@ -210,6 +213,7 @@ def test_nbgrader_default_exchange_records_whatever_student_it_is_told(hub, laun
 
 
 # --- end to end: collect, grade through the queue, feedback ------------------------------------------------
+@pytest.mark.sandbox
 def test_collected_submissions_are_graded_and_feedback_reaches_only_their_authors(hub, launched):
     """The instructor's path: collect, ``attnkit queue submit``, ``attnkit queue status --wait`` (the
     course's worker process grades), release feedback; each learner fetches their own feedback only."""
@@ -369,6 +373,7 @@ def _cmdlines(pids: set[int]) -> dict[int, str]:
     return out
 
 
+@pytest.mark.sandbox  # the grading workers' warm sandboxes are among what must end
 def test_ctrl_c_of_the_demo_class_leaves_nothing(tmp_path):
     """``make class-demo`` runs in a terminal's foreground process group; Ctrl-C sends SIGINT to the whole
     group. Everything of the class must end within a bounded time: hub, proxy, ngshare, formgraders,

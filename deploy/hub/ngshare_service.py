@@ -3,8 +3,9 @@ with its database on the class's PostgreSQL server.
 
 ngshare 0.6.0 listens on ``0.0.0.0`` (``ngshare.main``: "Must listen on all interfaces for proxy"); on
 one machine the proxy reaches it on loopback, so this wrapper binds the host of
-``JUPYTERHUB_SERVICE_URL`` (``127.0.0.1`` here) and then runs ngshare's own ``main`` with the same
-arguments. On Kubernetes (deploy/k8s/) ngshare runs in its own pod and needs no wrapper.
+``JUPYTERHUB_SERVICE_URL`` (``127.0.0.1`` here; ``0.0.0.0`` in its Kubernetes pod, deploy/k8s/ngshare.yaml,
+which runs this same file for the two fixes below) and then runs ngshare's own ``main`` with the same
+arguments.
 
 ngshare 0.6.0 cannot create its tables on PostgreSQL: its three file association tables declare
 ``left_id TEXT`` as a foreign key to the integer ``_id`` of ``assignments``/``submissions``
