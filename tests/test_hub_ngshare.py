@@ -63,10 +63,10 @@ def enrol(url: str, n: int, patched: bool) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_enrolling_a_roster_is_linear_in_its_size(tmp_path):
+def test_enrolling_a_roster_is_linear_in_its_size():
     n = 60
-    ours = enrol(f"sqlite:///{tmp_path / 'a.db'}", n, patched=True)
-    theirs = enrol(f"sqlite:///{tmp_path / 'b.db'}", n, patched=False)
+    ours = enrol("sqlite://", n, patched=True)  # in memory: the statements are counted, not timed
+    theirs = enrol("sqlite://", n, patched=False)
     assert ours["success"] and theirs["success"] and ours["enrolled"] == theirs["enrolled"] == n
     assert ours["statements"] <= 6 * n + 10, ours  # a handful per learner
     assert theirs["statements"] >= n * n / 4, theirs  # ngshare 0.6.0: the course's list reloaded per learner
