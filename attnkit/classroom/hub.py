@@ -110,6 +110,8 @@ class ClassHub:
         return self
 
     def _start(self, timeout: float) -> None:
+        if subprocess.run([str(NGSHARE_PYTHON), "-c", "import psycopg2"], capture_output=True).returncode != 0:
+            raise RuntimeError(f"{NGSHARE_PYTHON} cannot run ngshare on PostgreSQL (no psycopg2): make hub-setup")
         _become_subreaper()
         self._before = descendants(os.getpid())
         self.work.mkdir(parents=True, exist_ok=True)
