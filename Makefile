@@ -65,14 +65,15 @@ $(AXE): package-lock.json
 # The class on JupyterHub (deploy/hub/, `make class-demo`, tests/test_hub_*.py) needs three things pip's
 # resolver cannot give the course environment:
 # - ngshare (the exchange service) in its own environment with SQLAlchemy<2 (with SQLAlchemy 2,
-#   ngshare 0.6.0 answers "Successfully released" and stores nothing);
+#   ngshare 0.6.0 answers "Successfully released" and stores nothing) and psycopg2 (its database is
+#   one of the class's PostgreSQL server; SQLAlchemy 1.4 has no psycopg 3 driver);
 # - ngshare-exchange (its nbgrader plug-in) without its dependencies: it pins jupyter_core<4.11.2,
 #   which nbgrader 0.9 cannot use; it needs only rapidfuzz (in pyproject.toml) besides;
 # - configurable-http-proxy, JupyterHub's proxy, from npm (deploy/hub/package-lock.json), and PostgreSQL.
 NGSHARE_VENV := .venv-ngshare
 hub-setup:
 	@test -x $(NGSHARE_VENV)/bin/python || $(PYTHON) -m venv $(NGSHARE_VENV)
-	$(NGSHARE_VENV)/bin/python -m pip install --quiet "ngshare==0.6.0" "sqlalchemy>=1.4,<2"
+	$(NGSHARE_VENV)/bin/python -m pip install --quiet "ngshare==0.6.0" "sqlalchemy>=1.4,<2" "psycopg2-binary>=2.9,<3"
 	$(BIN)/python -m pip install --quiet --no-deps "ngshare-exchange==0.5.3"
 	@if command -v npm >/dev/null; then cd deploy/hub && npm ci --no-audit --no-fund --loglevel=error; \
 		else echo 'WARNING: no npm: the class hub (make class-demo, tests/test_hub_*.py) cannot start its proxy'; fi
@@ -128,8 +129,9 @@ quizzes: install
 demo-class: install
 	$(BIN)/attnkit demo-class
 
-# a class on this machine: PostgreSQL, the fake LMS, JupyterHub and its proxy, ngshare, a formgrader per
-# course, all on 127.0.0.1 (ports 18100-18199); prints how to log in; Ctrl-C stops everything
+# a class on this machine: PostgreSQL, the fake LMS, JupyterHub and its proxy, ngshare, a formgrader and a
+# grading worker (attnkit queue worker) per course, all on 127.0.0.1 (ports 18100-18199); prints how to
+# log in; Ctrl-C stops everything
 class-demo: install
 	$(BIN)/python -m attnkit.classroom.demo
 

@@ -9,7 +9,8 @@ formgraders; one course, no quiz released) and then times, with N learners (defa
 * ``GET /hub/api/users/<name>``, one user among N (median of 20);
 * ``nbgrader db student import`` of a CSV of N learners into the course's PostgreSQL gradebook
   (nbgrader's own CLI, in the course folder);
-* ngshare's ``POST /students/attn101`` with all N (the exchange's course roster).
+* ngshare's ``POST /students/attn101`` with all N (the exchange's course roster; ngshare's database is
+  on the same PostgreSQL server; deploy/hub/ngshare_service.py makes this request linear in N).
 
 No learner server is started (each would be a JupyterLab process). It prints the machine's load:
 other processes share these cores.
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [f"learner{i:05d}" for i in range(args.students)]
     work = Path(tempfile.mkdtemp(prefix="attnkit-roster-"))
     postgres = postgres_server()
-    hub = ClassHub(work, postgres, courses={"attn101": []}, log_level="WARN")
+    hub = ClassHub(work, postgres, courses={"attn101": []}, log_level="WARN", workers=False)
     rows: list[tuple[str, float]] = []
     try:
         timed("start: PostgreSQL gradebook, hub, proxy, ngshare, formgrader", hub.start, rows)
@@ -75,17 +76,22 @@ def main(argv: list[str] | None = None) -> int:
             writer.writerow(["id", "first_name", "last_name", "email"])
             writer.writerows([n, n, "-", f"{n}@lms.example.org"] for n in names)
         course = hub.courses["attn101"]
+        print(f"  load average before the import: {os.getloadavg()[0]:.1f}", flush=True)
         timed(f"nbgrader db student import: {args.students} into PostgreSQL", lambda: subprocess.run(
             [str(Path(sys.executable).parent / "nbgrader"), "db", "student", "import", str(roster)],
             cwd=course.dir, env=hub.instructor_env("attn101"), check=True, capture_output=True), rows)
         count = postgres.psql("select count(*) from student", "gradebook_attn101")
         assert int(count) >= args.students, count
+        print(f"  load average before ngshare: {os.getloadavg()[0]:.1f}", flush=True)
         timed(f"ngshare: enroll {args.students} in attn101 (one request)",
               lambda: hub.enroll("attn101", names, timeout=1800), rows)
+        enrolled = postgres.psql("select count(*) from student_assoc_table", "ngshare")
+        assert int(enrolled) >= args.students, enrolled  # and the LMS roster of the demo course
     finally:
         hub.stop()
         postgres.stop()
-    print(f"\n{args.students} learners; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+    print(f"\n{args.students} learners; load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1/5/15 min) "
+          f"on {os.cpu_count()} cores "
           f"({time.strftime('%Y-%m-%d')})")
     return 0
 

@@ -2,16 +2,19 @@
 
 One hub for the whole file (session fixture ``hub``: attnkit.classroom.hub.ClassHub with
 deploy/hub/jupyterhub_config.py): the fake LMS, JupyterHub and configurable-http-proxy, ngshare, the
-formgrader services of two courses (attn101: learners ada and bob, instructor ines; attn202: learner eve,
-instructor jon), PostgreSQL for the hub and the gradebooks. The tests run in file order: the exchange
-tests leave the submissions that the grading test collects. Everything is stopped at the end, even after
-a failure. Hostile learners are played with their own real hub tokens.
+formgrader services and grading workers (``attnkit queue worker``) of two courses (attn101: learners ada
+and bob, instructor ines; attn202: learner eve, instructor jon), one PostgreSQL server for the hub,
+ngshare, the gradebooks and the grading queues. The tests run in file order: the exchange tests leave
+the submissions that the grading test collects; the last test stops that hub and checks a real Ctrl-C of
+the demo class (``python -m attnkit.classroom.demo``, what ``make class-demo`` runs). Everything is
+stopped at the end, even after a failure. Hostile learners are played with their own real hub tokens.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -19,13 +22,16 @@ from pathlib import Path
 
 import pytest
 
-from attnkit.classroom.hub import NGSHARE_PYTHON, REPO, ClassHub
+from attnkit.classroom.hub import NGSHARE_PYTHON, PORTS, REPO, ClassHub, _become_subreaper, _form
+from attnkit.grading.grader.sandbox import alive, descendants
 
 requests = pytest.importorskip("requests")
+psutil = pytest.importorskip("psutil")
 pytest.importorskip("jupyterhub")
 
 QUIZ = "q4_qkv_math"
 PROXY = REPO / "deploy" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
+_RUNNING: list[ClassHub] = []  # the session's hub, which the Ctrl-C test stops to free the ports
 
 
 @pytest.fixture(scope="session")
@@ -36,18 +42,18 @@ def hub(postgres, tmp_path_factory):
         pytest.skip(f"class hub not set up (make install: hub-setup): missing {missing}")
     work = tmp_path_factory.mktemp("class")
     hub = ClassHub(work, postgres)
+    _RUNNING.append(hub)
     try:
         hub.start()
         yield hub
     finally:
         hub.stop()
+        _RUNNING.remove(hub)
         left = [p for p in _pids_under(os.getpid()) if p not in hub._before]
         assert not left, f"processes left behind by the class hub: {left}"
 
 
 def _pids_under(pid: int) -> set[int]:
-    from attnkit.grading.grader.sandbox import alive, descendants
-
     return {p for p in descendants(pid) if alive(p)}
 
 
@@ -150,6 +156,9 @@ def test_two_students_fetch_and_submit(hub, launched):
     for student in ("ada", "bob"):
         hub.nbgrader_as_student(student, "submit", QUIZ, "--course", "attn101")
     assert len(submissions(hub, "ada")) == 1 and len(submissions(hub, "bob")) == 1
+    # ngshare keeps them in its database on the class's PostgreSQL server (no SQLite file)
+    assert hub.postgres.psql("select count(*) from submissions", "ngshare") == "2"
+    assert not list(hub.work.glob("*.db"))
 
 
 def test_the_exchange_takes_identity_from_the_token_not_the_client(hub, launched):
@@ -203,14 +212,28 @@ def test_nbgrader_default_exchange_records_whatever_student_it_is_told(hub, laun
     assert len(inbound) == 1 and inbound[0].startswith(f"bob+{QUIZ}+")
 
 
-# --- end to end: collect, grade, feedback ------------------------------------------------------------------
+# --- end to end: collect, grade through the queue, feedback ------------------------------------------------
+@pytest.mark.sandbox
 def test_collected_submissions_are_graded_and_feedback_reaches_only_their_authors(hub, launched):
+    """The instructor's path: collect, ``attnkit queue submit``, ``attnkit queue status --wait`` (the
+    course's worker process grades), release feedback; each learner fetches their own feedback only."""
     from nbgrader.api import Gradebook
 
     course = hub.courses["attn101"]
-    results = hub.course_tasks("attn101", f"collect={QUIZ}", f"autograde={QUIZ}", f"feedback={QUIZ}")
-    assert results[f"autograde={QUIZ}"]["students"] == ["ada", "bob"]
+    hub.course_tasks("attn101", f"collect={QUIZ}")
     assert sorted(p.name for p in (course.dir / "submitted").iterdir()) == ["ada", "bob"]
+    submitted = hub.queue("attn101", "submit", QUIZ)
+    assert f"{QUIZ}: 2 enqueued" in submitted.stdout, submitted.stdout
+    waited = hub.queue("attn101", "status", QUIZ, "--wait", timeout=1200)
+    assert f"{QUIZ}: 2 submissions" in waited.stdout and "failed" not in waited.stdout, waited.stdout
+    jobs = hub.postgres.psql("select args->>'student', status from procrastinate_jobs order by 1", "gradebook_attn101")
+    assert jobs.splitlines() == ["ada|succeeded", "bob|succeeded"]
+    # graded by the course's worker processes (host:pid in the queue's status table), not by this one
+    graders = hub.postgres.psql("select distinct split_part(worker, ':', 2) from attnkit_grading",
+                                "gradebook_attn101").split()
+    worker = hub.workers["attn101"].pid
+    assert graders and all(int(pid) in descendants(worker) for pid in graders), (graders, descendants(worker))
+    hub.course_tasks("attn101", f"release_feedback={QUIZ}")
     with Gradebook(course.db_url) as gb:  # PostgreSQL
         scores = {s: gb.find_submission(QUIZ, s).score for s in ("ada", "bob")}
         top = gb.find_assignment(QUIZ).max_score
@@ -234,10 +257,11 @@ def test_collected_submissions_are_graded_and_feedback_reaches_only_their_author
 
 # --- looked at in Chromium ---------------------------------------------------------------------------------
 def test_looked_at_in_chromium(hub, launched, tmp_path_factory):
-    """The hub's login page, a learner's Assignments tab with the fetched quiz, an instructor's formgrader.
+    """The hub's login page, a learner's Assignments tab with the fetched quiz and the feedback the queue
+    made, an instructor's formgrader and the quiz's submission list graded by the queue.
 
     Screenshots go to $ATTNKIT_SCREENSHOTS (else this run's temp folder): hub_login.png,
-    hub_student_assignments.png, hub_instructor_formgrader.png."""
+    hub_student_assignments.png, hub_instructor_formgrader.png, hub_formgrader_submissions.png."""
     sys.path.insert(0, str(Path(__file__).parent))
     from browser.jlab import CHROMIUM_ARGS, chromium_path
 
@@ -272,6 +296,140 @@ def test_looked_at_in_chromium(hub, launched, tmp_path_factory):
             other.wait_for_selector(f"text={QUIZ}", timeout=120_000)
             other.wait_for_timeout(2000)
             other.screenshot(path=str(shots / "hub_instructor_formgrader.png"))
+            # the quiz's submissions, graded by the queue's worker: scores in the formgrader's list
+            other.goto(f"{hub.public}/services/attn101/formgrader/manage_submissions/{QUIZ}", timeout=120_000)
+            other.wait_for_selector("text=ada", timeout=120_000)
+            other.wait_for_timeout(2000)
+            assert other.locator("text=bob").count() >= 1
+            other.screenshot(path=str(shots / "hub_formgrader_submissions.png"))
         finally:
             browser.close()
     print(f"screenshots in {shots}")
+
+
+# --- what a learner's server can reach ------------------------------------------------------------------------
+def _server_of(hub: ClassHub, user: str) -> psutil.Process:
+    """The learner's running single-user server (started through the hub's API if it is not)."""
+    if not hub.api("get", f"/users/{user}").json().get("servers"):
+        hub.api("post", f"/users/{user}/server").raise_for_status()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        for pid in descendants(hub.process.pid):
+            try:
+                proc = psutil.Process(pid)
+                if proc.environ().get("JUPYTERHUB_USER") == user and "jupyterhub-singleuser" in " ".join(
+                        proc.cmdline()):
+                    return proc
+            except psutil.Error:
+                continue
+        time.sleep(1)
+    raise TimeoutError(f"no server of {user}")
+
+
+def test_a_learners_server_holds_no_key_to_grading(hub, launched):
+    """A learner's server (and so their kernel) starts with their own hub token only: no database URL,
+    no service or admin token, no exchange instructor role; PostgreSQL listens on no TCP port and the
+    grading queue has no HTTP API. (Same UNIX user on one machine: docs/deploy.md says what is left.)"""
+    env = _server_of(hub, "ada").environ()
+    secrets_ = {hub.admin_token, *(c.token for c in hub.courses.values())}
+    assert not secrets_ & set(env.values())
+    assert env["JUPYTERHUB_API_TOKEN"] not in secrets_ and env["JUPYTERHUB_USER"] == "ada"
+    leaked = [k for k, v in env.items() if "postgres" in v.lower() or str(hub.postgres.socket_dir) in v
+              or k == "ATTNKIT_DATABASE_URL"]
+    assert not leaked, leaked
+    assert hub.postgres.psql("show listen_addresses") == ""  # a Unix socket only: nothing on 127.0.0.1
+    # her token asks the hub for more than her server: other users, the services' tokens, admin actions
+    token = env["JUPYTERHUB_API_TOKEN"]
+    assert hub.api("get", "/users", token=token).status_code == 403
+    assert hub.api("post", "/users/bob/tokens", token=token, json={}).status_code == 403
+    services = hub.api("get", "/services", token=token)
+    assert services.status_code == 403 or all("api_token" not in s for s in services.json().values())
+    # the exchange: the course roster and everyone's submissions are instructors' only
+    for path in ("/students/attn101", f"/submissions/attn101/{QUIZ}"):
+        assert hub.ngshare("get", path, token)["status"] == 403
+
+
+# --- Ctrl-C of `make class-demo` ------------------------------------------------------------------------------
+def _listening(ports: range) -> list[int]:
+    """The TCP ports of ``ports`` that something listens on (IPv4 and IPv6), from /proc/net."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as fh:
+            for line in fh.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                port = int(local.rsplit(":", 1)[1], 16)
+                if state == "0A" and port in ports:
+                    found.append(port)
+    return sorted(set(found))
+
+
+def _cmdlines(pids: set[int]) -> dict[int, str]:
+    out = {}
+    for pid in pids:
+        try:
+            out[pid] = " ".join(psutil.Process(pid).cmdline())
+        except psutil.Error:
+            pass
+    return out
+
+
+@pytest.mark.sandbox  # the grading workers' warm sandboxes are among what must end
+def test_ctrl_c_of_the_demo_class_leaves_nothing(tmp_path):
+    """``make class-demo`` runs in a terminal's foreground process group; Ctrl-C sends SIGINT to the whole
+    group. Everything of the class must end within a bounded time: hub, proxy, ngshare, formgraders,
+    grading workers and their sandboxes, PostgreSQL, a learner's spawned server; ports 18100-18199 free."""
+    for running in list(_RUNNING):  # the session's hub holds the ports
+        running.stop()
+    ports = range(PORTS["public"], PORTS["public"] + 100)
+    assert _listening(ports) == [], "ports of the class in use before the demo started"
+    _become_subreaper()  # what the demo leaves behind is re-parented here and found
+    before = descendants(os.getpid())
+    log = tmp_path / "demo.log"
+    with open(log, "wb") as out:  # its own session and process group, as a shell's foreground job
+        demo = subprocess.Popen([sys.executable, "-m", "attnkit.classroom.demo", "--workdir", str(tmp_path / "class")],
+                                cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 600
+        while "Ready in" not in log.read_text() and demo.poll() is None and time.monotonic() < deadline:
+            time.sleep(1)
+        assert "Ready in" in log.read_text(), log.read_text()[-3000:]
+        # a learner logs in from the LMS: her server is spawned
+        session = requests.Session()
+        page = session.get(f"http://127.0.0.1:{PORTS['lms']}/launch?user=ada&course=lms-101", timeout=120)
+        action, fields = _form(page.text)
+        session.post(action, data=fields, timeout=300)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            seen = _cmdlines(descendants(demo.pid) | (descendants(os.getpid()) - before))
+            if any("jupyterhub-singleuser" in c and "/user/ada" in _env_of(p, "JUPYTERHUB_SERVICE_PREFIX")
+                   for p, c in seen.items()):
+                break
+            time.sleep(1)
+        text = "\n".join(seen.values())
+        for part in ("jupyterhub", "configurable-http-proxy", "ngshare_service.py", "queue worker", "bwrap",
+                     "postgres", "jupyterhub-singleuser"):
+            assert part in text, f"{part} not running before Ctrl-C:\n{text}"
+        assert any("/user/ada" in _env_of(p, "JUPYTERHUB_SERVICE_PREFIX") for p in seen), text
+
+        os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the foreground process group
+        start = time.monotonic()
+        assert demo.wait(timeout=240) == 0, log.read_text()[-3000:]
+        stopped = time.monotonic() - start
+        left = {p for p in set(seen) | (descendants(os.getpid()) - before) if alive(p)}
+        ClassHub._reap()
+        assert not {p for p in left if alive(p)}, _cmdlines(left)
+        assert _listening(ports) == []
+        assert "Stopped: no process of the class is left." in log.read_text()
+        print(f"Ctrl-C stop: {stopped:.1f} s")
+        (tmp_path / "stop_seconds").write_text(f"{stopped:.1f}\n")
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()
+
+
+def _env_of(pid: int, key: str) -> str:
+    try:
+        return psutil.Process(pid).environ().get(key, "")
+    except psutil.Error:
+        return ""

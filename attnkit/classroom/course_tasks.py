@@ -15,7 +15,8 @@ exits 1 if a step failed.
 * ``generate=q``, ``release=q``: nbgrader's generate_assignment and release_assignment;
 * ``collect=q``: the latest submission of each student from the exchange into submitted/;
 * ``autograde=q``: every collected student (sandboxed and judged: nbgrader_config.py's preprocessors);
-* ``feedback=q``: generate_feedback, then release_feedback to the exchange.
+* ``feedback=q``: generate_feedback, then release_feedback to the exchange;
+* ``release_feedback=q``: release_feedback only (the grading queue's workers made the pages).
 """
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def _api():
 
 
 def run_step(api, step: str, value: str) -> dict:
-    """One step (``roster``, ``generate``, ``release``, ``collect``, ``autograde``, ``feedback``)."""
+    """One step (``roster``, ``generate``, ``release``, ``collect``, ``autograde``, ``feedback``,
+    ``release_feedback``)."""
     if step == "roster":
         with api.gradebook as gb:
             for student in filter(None, value.split(",")):
@@ -55,6 +57,8 @@ def run_step(api, step: str, value: str) -> dict:
         results = {s: api.autograde(value, s) for s in _submitted(api, value)}
         return {"success": all(r["success"] for r in results.values()), "students": sorted(results),
                 "log": "".join(r.get("log", "") for r in results.values())}
+    if step == "release_feedback":
+        return api.release_feedback(value)
     if step == "feedback":
         made = api.generate_feedback(value)
         if not made["success"]:

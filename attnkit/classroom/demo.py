@@ -1,9 +1,11 @@
 """``make class-demo``: a class on this machine, until Ctrl-C.
 
 Starts PostgreSQL (a Unix socket in the demo folder, no TCP), the fake LMS, JupyterHub with its proxy,
-ngshare and one formgrader service per course (attnkit.classroom.hub), all on 127.0.0.1; releases a
-quiz in each course; prints where to click to log in as a learner or an instructor; on Ctrl-C (or
-SIGTERM) stops the hub and everything under it, then PostgreSQL, and removes the demo folder.
+ngshare, and per course a formgrader service and a grading worker (``attnkit queue worker`` on the
+course's PostgreSQL gradebook and queue) (attnkit.classroom.hub), all on 127.0.0.1; releases a quiz in
+each course; prints where to click to log in as a learner or an instructor and the instructor's grading
+commands; on Ctrl-C (or SIGTERM) stops the workers, the hub and everything under it, then PostgreSQL,
+and removes the demo folder.
 """
 from __future__ import annotations
 
@@ -39,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C and SIGTERM stop the class; set explicitly: a shell's background job starts with SIGINT ignored
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    print(f"Starting the class in {work} (PostgreSQL, fake LMS, JupyterHub, proxy, ngshare, formgraders)...",
-          flush=True)
+    print(f"Starting the class in {work} (PostgreSQL, fake LMS, JupyterHub, proxy, ngshare, formgraders, "
+          "grading workers)...", flush=True)
     started = time.monotonic()
     postgres = postgres_server()
     hub = ClassHub(work, postgres)
@@ -59,8 +61,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {role:<11} {user.name:<32} {link}")
         print(f"\nLearners find the released quizzes ({', '.join(COURSES.values())}) in JupyterLab: "
               "File > Open... is not needed, use the Assignments tab (Nbgrader > Assignments).")
-        print("Instructors open their course's formgrader from the hub's Services menu.\nCtrl-C stops everything.",
-              flush=True)
+        print("Instructors open their course's formgrader from the hub's Services menu. To grade a quiz:")
+        print("  1. collect: the formgrader's Collect button (or `nbgrader collect QUIZ` in its terminal);")
+        print("  2. grade through the course's queue (its worker is running), in the course folder:")
+        for course in hub.courses.values():
+            quiz = course.quizzes[0] if course.quizzes else "QUIZ"
+            print(f"       cd {course.dir} && {hub.venv_bin / 'attnkit'} queue submit {quiz} && "
+                  f"{hub.venv_bin / 'attnkit'} queue status {quiz} --wait")
+        print("  3. release feedback: the formgrader's Release feedback (or `nbgrader release_feedback QUIZ`);\n"
+              "     learners fetch it in their Assignments tab.")
+        print("Ctrl-C stops everything.", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

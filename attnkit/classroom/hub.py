@@ -1,17 +1,22 @@
-"""A class on one machine: the fake LMS, JupyterHub, its proxy, ngshare and the formgrader services.
+"""A class on one machine: the fake LMS, JupyterHub, its proxy, ngshare, the formgrader services and
+the grading workers.
 
 ``ClassHub`` is what ``make class-demo`` and the hub tests (tests/test_hub_*.py) start, with
 deploy/hub/jupyterhub_config.py; everything listens on 127.0.0.1, on the fixed ports of ``PORTS``
-(18100-18199), PostgreSQL on a Unix socket only.
+(18100-18199), PostgreSQL on a Unix socket only: one server with the hub's database, ngshare's and one
+per course (nbgrader's gradebook and the course's grading queue, ``attnkit queue``).
 
-    hub = ClassHub(workdir, postgres).start()     # LMS, hub, proxy, ngshare, formgraders; courses released
+    hub = ClassHub(workdir, postgres).start()     # LMS, hub, proxy, ngshare, formgraders, one grading
+                                                  # worker per course; courses released
     hub.launch("ada", "lms-101")                  # an LTI 1.3 launch: a requests.Session logged in as ada
     hub.nbgrader_as_student("ada", "fetch_assignment", "q4_qkv_math", "--course", "attn101")
+    hub.queue("attn101", "submit", "q4_qkv_math")  # the instructor's ``attnkit queue`` in the course folder
     hub.stop()                                    # every process it started, even after a failure
 
-Stopping: JupyterHub's own graceful stop takes 35-60 s (it waits on its services), and the hub restarts
-a proxy that dies before it. So ``stop`` kills the hub first, then asks every process that was under it
-(proxy, services, learners' servers, their kernels) to end, and kills what is left after a few seconds.
+Stopping: the grading workers first (SIGTERM: a job being graded is finished). JupyterHub's own
+graceful stop takes 35-60 s (it waits on its services), and the hub restarts a proxy that dies before
+it. So ``stop`` kills the hub first, then asks every process that was under it (proxy, services,
+learners' servers, their kernels) to end, and kills what is left after a few seconds.
 Since the spawners start servers in sessions of their own, the launching process becomes a "child
 subreaper" (Linux prctl): whatever the hub leaves behind is re-parented to it and found.
 """
@@ -35,6 +40,7 @@ import requests
 
 from attnkit.classroom.lms import COURSES, USERS, Platform
 from attnkit.grading.grader.sandbox import alive, descendants
+from attnkit.grading.queue.app import init_queue
 from attnkit.grading.queue.database import init_gradebook
 
 __all__ = ["PORTS", "REPO", "ClassHub", "CourseSpec"]
@@ -44,6 +50,7 @@ DEPLOY = REPO / "deploy" / "hub"
 PORTS = {"public": 18100, "proxy_api": 18101, "hub": 18102, "lms": 18103, "ngshare": 18104,
          "courses": 18110, "servers": [18120, 18200]}
 NGSHARE_PYTHON = REPO / ".venv-ngshare" / "bin" / "python"
+WORKER_STOP_S = 60.0  # a worker finishes the submission it grades (seconds) before it stops
 
 
 class Postgres(Protocol):  # attnkit.classroom.postgres.PostgresServer
@@ -72,7 +79,7 @@ class ClassHub:
     """The whole class set-up on 127.0.0.1; ``start()`` returns when it can be used, ``stop()`` always cleans."""
 
     def __init__(self, workdir: Path, postgres: Postgres, courses: dict[str, list[str]] | None = None,
-                 log_level: str = "INFO") -> None:
+                 log_level: str = "INFO", workers: bool = True) -> None:
         self.work = Path(workdir)
         self.postgres = postgres
         self.log_level = log_level
@@ -86,9 +93,12 @@ class ClassHub:
         self.admin_token = secrets.token_hex(24)
         self.lms = Platform(PORTS["lms"], f"{self.public}/hub/lti13/oauth_login")
         self.process: subprocess.Popen | None = None
+        self.start_workers = workers
+        self.workers: dict[str, subprocess.Popen] = {}
         self._before: set[int] = set()
         self._tokens: dict[str, str] = {}
         self.server_args = ["--allow-root"] if os.geteuid() == 0 else []
+        self.venv_bin = Path(sys.executable).parent
 
     # --- start and stop ----------------------------------------------------------------------------------
     def start(self, timeout: float = 240) -> ClassHub:
@@ -100,6 +110,8 @@ class ClassHub:
         return self
 
     def _start(self, timeout: float) -> None:
+        if subprocess.run([str(NGSHARE_PYTHON), "-c", "import psycopg2"], capture_output=True).returncode != 0:
+            raise RuntimeError(f"{NGSHARE_PYTHON} cannot run ngshare on PostgreSQL (no psycopg2): make hub-setup")
         _become_subreaper()
         self._before = descendants(os.getpid())
         self.work.mkdir(parents=True, exist_ok=True)
@@ -138,7 +150,9 @@ class ClassHub:
         raise TimeoutError(f"{what} not ready after {timeout} s: see {self.work / 'jupyterhub.log'}")
 
     def stop(self, grace: float = 5.0) -> None:
-        """Kill the hub, then everything it started (SIGTERM, then SIGKILL after ``grace`` s); the LMS."""
+        """The grading workers (SIGTERM: they finish their job), then kill the hub and everything it
+        started (SIGTERM, then SIGKILL after ``grace`` s); the LMS."""
+        self._stop_workers()
         if self.process is not None:
             tree = descendants(self.process.pid)
             try:
@@ -166,6 +180,19 @@ class ClassHub:
         if any(alive(p) for p in orphans):  # started while we were stopping: once more
             self._end(orphans, grace)
 
+    def _stop_workers(self) -> None:
+        workers, self.workers = self.workers, {}
+        for proc in workers.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)  # the supervisor stops its workers after their current job
+        deadline = time.monotonic() + WORKER_STOP_S
+        for proc in workers.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self._end(descendants(proc.pid) | {proc.pid}, 2.0)
+                proc.wait()
+
     @staticmethod
     def _reap() -> None:
         """Collect re-parented children that have exited (this process is their subreaper)."""
@@ -180,14 +207,30 @@ class ClassHub:
     # --- the courses -----------------------------------------------------------------------------------
     def _prepare_course(self, course: CourseSpec) -> None:
         """The course's nbgrader folder (its quizzes' instructor notebooks in source/), its PostgreSQL
-        gradebook with the LMS roster, its quizzes generated."""
+        gradebook with the LMS roster and the grading queue (``attnkit queue init``), its quizzes
+        generated, its grading worker started."""
         for quiz in course.quizzes:
             shutil.copytree(REPO / "solutions" / quiz, course.dir / "source" / quiz, dirs_exist_ok=True)
         course.db_url = self.postgres.createdb(f"gradebook_{course.name}")
         init_gradebook(course.db_url, course_id=course.name)  # never `nbgrader db upgrade` on an empty database
+        init_queue(course.db_url)  # what `attnkit queue init` does: procrastinate's tables, the status table
         self._write_course_config(course)
         self.course_tasks(course.name, f"roster={','.join(self.learners(course.name))}",
                           *(f"generate={q}" for q in course.quizzes))
+        if self.start_workers:
+            self._start_worker(course)
+
+    def _start_worker(self, course: CourseSpec, concurrency: int = 1) -> None:
+        """``attnkit queue worker`` for the course: the course's gradebook database is its queue; it reads
+        submissions from the course's submitted/ and writes autograded/ and feedback/ there. It runs
+        with the grading-only configuration (no exchange, no hub token) in a session of its own, so
+        that a terminal's Ctrl-C reaches the demo, which stops it after the job it grades."""
+        log = open(self.work / f"worker-{course.name}.log", "ab")
+        self.workers[course.name] = subprocess.Popen(
+            [str(self.venv_bin / "attnkit"), "queue", "worker", "--course", str(course.dir),
+             "--concurrency", str(concurrency)],
+            cwd=course.dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=self.grading_env())
+        log.close()
 
     def _write_course_config(self, course: CourseSpec) -> None:
         """The course's nbgrader_config.py: the repository's grading settings, this course's folders and
@@ -212,7 +255,9 @@ class ClassHub:
                     "authorize_url": self.lms.authorize_url, "jwks_url": self.lms.jwks_url},
             "courses": {c.name: {"lms_context": c.lms_context, "dir": str(c.dir), "port": c.port, "token": c.token}
                         for c in self.courses.values()},
-            "ngshare": {"python": str(NGSHARE_PYTHON), "db_url": f"sqlite:///{self.work / 'ngshare.db'}",
+            # ngshare runs on SQLAlchemy 1.4 with psycopg2 (.venv-ngshare), in its own database of the server
+            "ngshare": {"python": str(NGSHARE_PYTHON),
+                        "db_url": _driver(self.postgres.createdb("ngshare"), "postgresql+psycopg2"),
                         "storage": str(self.work / "ngshare-files") + "/"},
         }
 
@@ -235,6 +280,17 @@ class ClassHub:
                          timeout=timeout)
         if not r.get("success"):
             raise RuntimeError(f"ngshare refused the roster of {course}: {r}")
+
+    def queue(self, course: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+        """``attnkit queue ARGS --course <course folder>`` as the instructor runs it (grading-only
+        settings); raises with its output if it fails."""
+        out = subprocess.run([str(self.venv_bin / "attnkit"), "queue", *args, "--course",
+                              str(self.courses[course].dir)], cwd=self.courses[course].dir, env=self.grading_env(),
+                             capture_output=True, text=True, timeout=timeout)
+        if out.returncode != 0:
+            raise RuntimeError(f"attnkit queue {' '.join(args)} failed ({out.returncode}):\n{out.stdout}\n"
+                               f"{out.stderr[-4000:]}")
+        return out
 
     def course_tasks(self, course: str, *steps: str, check: bool = True) -> dict[str, Any]:
         """attnkit.classroom.course_tasks in the course folder, as its formgrader service: step -> result."""
@@ -309,6 +365,11 @@ class ClassHub:
                 "ATTNKIT_NGSHARE_URL": self.ngshare_url,
                 "JUPYTER_CONFIG_PATH": str(REPO / "jupyter_config" / "instructor")}
 
+    def grading_env(self) -> dict[str, str]:
+        """The grading workers' and ``attnkit queue``'s environment: no exchange, no hub token or user."""
+        return {k: v for k, v in os.environ.items()
+                if not k.startswith(("JUPYTERHUB_", "ATTNKIT_NGSHARE")) and k != "ATTNKIT_DATABASE_URL"}
+
     def nbgrader_as_student(self, user: str, *args: str, env: dict[str, str] | None = None,
                             check: bool = True) -> subprocess.CompletedProcess:
         """nbgrader's CLI in the learner's home, as their server runs it (``env``: what a hostile learner changes)."""
@@ -318,6 +379,11 @@ class ClassHub:
         if check and out.returncode != 0:
             raise RuntimeError(f"nbgrader {' '.join(args)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
         return out
+
+
+def _driver(url: str, driver: str) -> str:
+    """The same database URL with another SQLAlchemy driver (``postgresql+psycopg2``)."""
+    return driver + url[url.index("://"):]
 
 
 def _form(page: str) -> tuple[str, dict[str, str]]:
