@@ -10,7 +10,8 @@ the exchange where ``ATTNKIT_NGSHARE_URL`` is set); one process saves the few se
 ``nbgrader`` command costs. Prints one JSON object: step -> nbgrader's result (``success``, ``log``);
 exits 1 if a step failed.
 
-* ``roster=a,b``: the students in the gradebook (opening it the first time creates its tables and,
+* ``roster=a,b`` or ``roster=[["a", "First", "Last"], ...]`` (JSON, with the LMS's names): the students
+  in the gradebook (opening it the first time creates its tables and,
   with ``alembic`` on PATH, stamps the alembic head: the PostgreSQL bootstrap of docs/deploy.md);
 * ``generate=q``, ``release=q``: nbgrader's generate_assignment and release_assignment;
 * ``collect=q``: the latest submission of each student from the exchange into submitted/;
@@ -43,9 +44,10 @@ def run_step(api, step: str, value: str) -> dict:
     """One step (``roster``, ``generate``, ``release``, ``collect``, ``autograde``, ``feedback``,
     ``release_feedback``)."""
     if step == "roster":
+        rows = json.loads(value) if value.startswith("[") else [[s, s, ""] for s in value.split(",") if s]
         with api.gradebook as gb:
-            for student in filter(None, value.split(",")):
-                gb.update_or_create_student(student, first_name=student, last_name="")
+            for student, first, last in rows:
+                gb.update_or_create_student(student, first_name=first, last_name=last)
         return {"success": True}
     if step == "generate":
         return api.generate_assignment(value, force=True, create=True)

@@ -215,7 +215,9 @@ class ClassHub:
         init_gradebook(course.db_url, course_id=course.name)  # never `nbgrader db upgrade` on an empty database
         init_queue(course.db_url)  # what `attnkit queue init` does: procrastinate's tables, the status table
         self._write_course_config(course)
-        self.course_tasks(course.name, f"roster={','.join(self.learners(course.name))}",
+        names = [[u, *USERS[u].name.split(" ", 1)] if " " in USERS[u].name else [u, USERS[u].name, ""]
+                 for u in self.learners(course.name)]
+        self.course_tasks(course.name, f"roster={json.dumps(names)}",
                           *(f"generate={q}" for q in course.quizzes))
         if self.start_workers:
             self._start_worker(course)
