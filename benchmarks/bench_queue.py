@@ -86,6 +86,7 @@ def main() -> None:
                                progress=lambda done, total: firsts.append(time.perf_counter()) if done == 1 else None)
         t_class = time.perf_counter() - start
         class_first = firsts[0] - start
+        between = _load()  # the machine is shared: the load each side ran under
 
         start = time.perf_counter()
         _attnkit(["queue", "init"], courses["queue"], env)
@@ -102,6 +103,7 @@ def main() -> None:
         nbgrader(["export", "--to=grades.csv"], courses["queue"])
         t_export = time.perf_counter() - start
         t_queue = t_grade + t_export
+        after_queue = _load()
         status = _attnkit(["queue", "status", QUIZ], courses["queue"], env)
         import psycopg
 
@@ -114,6 +116,7 @@ def main() -> None:
             print(f"quiz {QUIZ}: {n} submissions: grade-class {t_class:.1f} s (first grade {class_first:.1f} s); "
                   f"queue with {args.queue_workers} workers {t_grade:.1f} s + export {t_export:.1f} s (first grade "
                   f"{queue_first:.1f} s); overhead {t_queue / t_class - 1:+.1%}; identical grades: {same}")
+            print(f"  after grade-class: {between}\n  after the queue: {after_queue}")
             return
         roster = work / "roster.csv"
         with open(roster, "w", newline="") as fh:
@@ -144,6 +147,7 @@ def main() -> None:
         print(f"  worker seconds per submission (measured inside the jobs)      {worker_s[0] / worker_s[1]:7.3f} s"
               f"  ({worker_s[1]} jobs)")
         print(f"  identical grades, grade-class and the queue: {same}; queue status exit {status.returncode}")
+        print(f"  after grade-class: {between}; after the queue: {after_queue}")
         print(f"  roster of {args.roster}: nbgrader db student import {t_import:.1f} s; "
               f"Canvas CSV export of {canvas_rows} students {t_canvas:.1f} s")
         print(f"  projected: {args.roster} submissions at the measured {per:.3f} s of wall time per submission "
