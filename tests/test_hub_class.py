@@ -49,12 +49,8 @@ def hub(postgres, tmp_path_factory):
     finally:
         hub.stop()
         _RUNNING.remove(hub)
-        left = [p for p in _pids_under(os.getpid()) if p not in hub._before]
+        left = sorted(hub.leftovers())
         assert not left, f"processes left behind by the class hub: {left}"
-
-
-def _pids_under(pid: int) -> set[int]:
-    return {p for p in descendants(pid) if alive(p)}
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,7 @@ WORKER_STOP_S = 60.0  # a worker finishes the submission it grades (seconds) bef
 class Postgres(Protocol):  # attnkit.classroom.postgres.PostgresServer
     def createdb(self, name: str) -> str: ...
     def psql(self, sql: str, dbname: str = "postgres") -> str: ...
+    def pids(self) -> set[int]: ...
 
 
 @dataclass
@@ -161,7 +162,7 @@ class ClassHub:
                 pass
             self.process.wait()
             self.process = None
-            self._end(tree | (descendants(os.getpid()) - self._before), grace)
+            self._end(tree | self.leftovers(), grace)
         self.lms.stop()
 
     def _end(self, pids: set[int], grace: float) -> None:
@@ -176,9 +177,14 @@ class ClassHub:
                 self._reap()
                 time.sleep(0.1)
         self._reap()
-        orphans = descendants(os.getpid()) - self._before
-        if any(alive(p) for p in orphans):  # started while we were stopping: once more
+        orphans = self.leftovers()
+        if orphans:  # started while we were stopping: once more
             self._end(orphans, grace)
+
+    def leftovers(self) -> set[int]:
+        """Living processes under this one (a subreaper) that the class started: not those that ran before
+        it, nor the PostgreSQL server's (a restart of the server re-parents its new processes to us)."""
+        return {p for p in descendants(os.getpid()) - self._before - self.postgres.pids() if alive(p)}
 
     def _stop_workers(self) -> None:
         workers, self.workers = self.workers, {}

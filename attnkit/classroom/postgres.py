@@ -100,6 +100,16 @@ class PostgresServer:
                 "-c full_page_writes=off")
         self._ctl("start", "-o", opts, "-l", str(self.folder / "log"))
 
+    def pids(self) -> set[int]:
+        """The server's processes (its postmaster, from data/postmaster.pid, and the postmaster's children)."""
+        try:
+            postmaster = int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return set()
+        from attnkit.grading.grader.sandbox import descendants
+
+        return {postmaster} | descendants(postmaster)
+
     def _ctl(self, *args: str) -> None:
         subprocess.run(_as_owner([str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-w", "-t", "60",
                                   *args]), check=True, capture_output=True)
