@@ -24,6 +24,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install --quiet -e ".[dev]" $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
+	# jsonschema imports rfc3987-syntax whenever it is installed (jupyter-events asks for it through
+	# jsonschema[format-nongpl]), and that module builds an Earley parser at import: 1.6 s added to every
+	# process that imports nbformat (each nbgrader command, grading worker and queue command). It checks
+	# only the "iri" string format, which nothing here validates.
+	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 	# the course runs offline: JupyterLab should not ask to fetch news
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	# and its file browser shows whole lesson names (no "Modified" column cutting them to "05_self_attenti...")

@@ -68,7 +68,9 @@ def _queue_parser(sub: argparse._SubParsersAction, quiz_ids: Sequence[str]) -> N
     submit.add_argument("quiz", choices=quiz_ids)
     submit.add_argument("--submitted", help="folder of <student>/<quiz>/ (default: the course's submitted/)")
     worker = qsub.add_parser("worker", help="a long-lived grading worker for this machine (SIGTERM stops it)")
-    worker.add_argument("--concurrency", type=int, default=1, help="worker processes (default 1; about one per core)")
+    worker.add_argument("--concurrency", type=int, help="grading processes (default: the number of cores plus one, "
+                                                        "as grade-class: one waiting on a slow notebook leaves "
+                                                        "its core to the others)")
     worker.add_argument("--submissions", help="where submissions are read: <student>/<quiz>/ (default: the "
                                               "course's submitted/; a mounted volume on other machines)")
     worker.add_argument("--storage", help="where autograded/ and feedback/ are written (default: the course)")

@@ -179,3 +179,44 @@ def test_a_worker_keeps_its_gradebook_connections_and_survives_a_restart(postgre
         if worker.poll() is None:
             worker.kill()
     assert worker.returncode == 0 and out.split() == ["s_pool", "True"], (out, err[-3000:])
+
+
+PREPARED = """
+import sys
+from nbgrader.api import Gradebook, Student
+from sqlalchemy import text
+from attnkit.grading.queue import gradebook
+
+gradebook.reuse_connections()
+url = sys.argv[1]
+with Gradebook(url, "attnkit") as gb:
+    gb.add_student("s_kept")
+for _ in range(8):  # reads, each in a Gradebook of its own, as nbgrader's autograde opens them
+    with Gradebook(url, "attnkit") as gb:
+        gb.find_student("s_kept")
+with Gradebook(url, "attnkit") as gb:
+    print(gb.db.execute(text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%FROM student%'"))
+          .scalar())
+with Gradebook(url, "attnkit") as gb:  # writes never committed: closing rolls them back
+    gb.db.execute(text("INSERT INTO student (id) VALUES ('s_executed')"))
+with Gradebook(url, "attnkit") as gb:
+    gb.db.add(Student(id="s_flushed"))
+    gb.db.flush()
+with Gradebook(url, "attnkit") as gb:
+    print(sorted(s.id for s in gb.students))
+"""
+
+
+def test_a_worker_keeps_its_statements_prepared_and_rolls_back_writes(postgres) -> None:
+    """nbgrader's reads leave a transaction open that closing a Gradebook rolled back, and psycopg forgets
+    every prepared statement at a ROLLBACK: PostgreSQL planned each of a job's statements again. A worker's
+    Gradebook ends a transaction that wrote nothing with COMMIT (statements stay prepared), and one that
+    wrote without committing is still rolled back."""
+    url = postgres.createdb("gb_prepared")
+    database.init_gradebook(url)
+    done = subprocess.run([sys.executable, "-c", PREPARED, url], capture_output=True, text=True, cwd=REPO,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    prepared, students = done.stdout.splitlines()
+    assert int(prepared) >= 1, done.stdout
+    assert students == "['s_kept']", done.stdout

@@ -75,7 +75,7 @@ def test_a_killed_supervisor_leaves_nothing_and_its_job_is_graded_once(postgres,
     attnkit(["queue", "submit", QUIZ], course, env)
     queued = attnkit(["queue", "status", QUIZ], course, env)
     assert queued.returncode == 1 and f"{QUIZ}: 2 submissions: 2 queued" in queued.stdout, queued.stdout  # not done
-    first = start_worker(course, env, log=tmp_path / "first.log")
+    first = start_worker(course, env, "--concurrency", "1", log=tmp_path / "first.log")
     try:
         deadline = time.monotonic() + 300
         while not any(s == "a_slow" and status == "doing" for _, status, s, _ in jobs(url, QUIZ)):
@@ -95,7 +95,7 @@ def test_a_killed_supervisor_leaves_nothing_and_its_job_is_graded_once(postgres,
         kill_worker(first)
     assert any(s == "a_slow" and status == "doing" for _, status, s, _ in jobs(url, QUIZ)), "killed mid-job"
     (course / "grading_status.csv").unlink(missing_ok=True)
-    second = start_worker(course, env, log=tmp_path / "second.log")
+    second = start_worker(course, env, "--concurrency", "1", log=tmp_path / "second.log")
     try:
         waiting = qh.start_status_wait(course, env)
         done = wait_done(url, QUIZ, timeout=400, worker=second)

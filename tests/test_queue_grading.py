@@ -65,8 +65,8 @@ def graded(postgres, tmp_path_factory):
         for payload in PAYLOADS:
             if payload.direct_job:
                 app.configure_task(TASK).defer(quiz=QUIZ, student=payload.name, submitted_at="now")
-    workers = [start_worker(courses["queue"], env, "--timeout", str(TIMEOUT), log=base / f"worker{i}.log")
-               for i in range(2)]
+    workers = [start_worker(courses["queue"], env, "--concurrency", "1", "--timeout", str(TIMEOUT),
+                            log=base / f"worker{i}.log") for i in range(2)]
     try:
         done = wait_done(url, QUIZ, timeout=900)
     finally:

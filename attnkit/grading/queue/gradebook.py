@@ -20,6 +20,15 @@ results unchanged:
   done by the first ``Gradebook`` of each URL and course, as nbgrader does it (with the course
   row); later ones skip it. ``attnkit queue init`` created the schema before
   any worker ran (:func:`attnkit.grading.queue.database.init_gradebook`).
+* the statements stay prepared. psycopg prepares a statement on a connection after its fifth
+  execution, and forgets every prepared statement at each ROLLBACK. nbgrader's reads leave a
+  transaction open that closing the session rolls back: 14 times per submission, so nothing was
+  ever prepared and PostgreSQL planned every statement again (two of nbgrader's queries, the
+  grade and comment of a cell with their score subqueries, 12 times per submission each, take
+  about 2 ms to plan and 0.2 ms to run). ``close`` ends a transaction that wrote nothing
+  (PostgreSQL assigned it no transaction id) with COMMIT, which has the same effect as a rollback
+  and keeps them; one that wrote is rolled back as before. Measured with pg_stat_statements on 20
+  submissions: planning 1,300 ms -> 240 ms, the server's CPU per submission 0.106 -> 0.041 s.
 
 The worker calls it after ``classgrade``'s per-worker set-up; ``grade-class`` (SQLite) does not.
 """
@@ -59,6 +68,24 @@ def ping() -> None:
                     raise
 
 
+def _commit_if_read_only(session: Any) -> None:
+    """COMMIT the session's open transaction when it wrote nothing (no transaction id assigned):
+    the same as the rollback that follows, without psycopg forgetting its prepared statements.
+    A transaction that wrote, a failed one, or any error here: left to the rollback."""
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    if not session.in_transaction():
+        return
+    raw = session.connection().connection.dbapi_connection
+    try:
+        if raw is not None and raw.info.transaction_status == TransactionStatus.INTRANS and \
+                raw.execute("SELECT txid_current_if_assigned() IS NULL").fetchone()[0]:
+            raw.commit()  # SQLAlchemy's rollback then finds no transaction: psycopg sends nothing
+    except psycopg.Error:
+        pass
+
+
 def reuse_connections() -> None:
     """Patch nbgrader's ``Gradebook`` in this process (see the module docstring); idempotent."""
     from nbgrader import api
@@ -84,7 +111,8 @@ def reuse_connections() -> None:
         self.authenticator = authenticator
 
     def close(self: Any) -> None:
-        self.db.remove()  # the session ends; its connection goes back to the worker's pool
+        _commit_if_read_only(self.db())
+        self.db.remove()  # the session ends (a rollback); its connection goes back to the worker's pool
 
     api.Gradebook.__init__ = __init__
     api.Gradebook.close = close

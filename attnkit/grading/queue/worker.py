@@ -141,10 +141,12 @@ def _child(index: int, supervisor: int, course: str, url: str, submissions: str,
     asyncio.run(serve(url, name, heartbeat, stall_after, burst))
 
 
-def main(course: str = ".", concurrency: int = 1, submissions: str | None = None, storage: str | None = None,
+def main(course: str = ".", concurrency: int | None = None, submissions: str | None = None, storage: str | None = None,
          timeout: int | None = None, allow_unsandboxed: bool = False, heartbeat: float = 10.0,
          stall_after: float = 30.0, burst: bool = False) -> int:
-    """Run N workers until SIGTERM/SIGINT (``burst``: until the queue is empty)."""
+    """Run N workers until SIGTERM/SIGINT (``burst``: until the queue is empty); N defaults to
+    grade-class's: the number of cores plus one."""
+    concurrency = concurrency or classgrade.default_workers()
     root = Path(course).resolve()
     url = database_url(root)
     if not is_postgres(url):
