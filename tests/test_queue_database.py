@@ -191,7 +191,8 @@ gradebook.reuse_connections()
 url = sys.argv[1]
 with Gradebook(url, "attnkit") as gb:
     gb.add_student("s_kept")
-for _ in range(8):  # reads, each in a Gradebook of its own, as nbgrader's autograde opens them
+for _ in range(8):  # a job's ping, then reads, each in a Gradebook of its own, as nbgrader's autograde opens them
+    gradebook.ping()
     with Gradebook(url, "attnkit") as gb:
         gb.find_student("s_kept")
 with Gradebook(url, "attnkit") as gb:
@@ -211,7 +212,7 @@ def test_a_worker_keeps_its_statements_prepared_and_rolls_back_writes(postgres) 
     """nbgrader's reads leave a transaction open that closing a Gradebook rolled back, and psycopg forgets
     every prepared statement at a ROLLBACK: PostgreSQL planned each of a job's statements again. A worker's
     Gradebook ends a transaction that wrote nothing with COMMIT (statements stay prepared), and one that
-    wrote without committing is still rolled back."""
+    wrote without committing is still rolled back. The ping at the start of each job keeps them too."""
     url = postgres.createdb("gb_prepared")
     database.init_gradebook(url)
     done = subprocess.run([sys.executable, "-c", PREPARED, url], capture_output=True, text=True, cwd=REPO,
