@@ -76,15 +76,16 @@ def _commit_if_read_only(session: Any) -> None:
     A transaction that wrote, a failed one, or any error here: left to the rollback."""
     import psycopg
     from psycopg.pq import TransactionStatus
+    from sqlalchemy.exc import SQLAlchemyError
 
-    if not session.in_transaction():
-        return
-    raw = session.connection().connection.dbapi_connection
     try:
+        if not session.in_transaction():
+            return
+        raw = session.connection().connection.dbapi_connection  # raises in a session a failed flush left
         if raw is not None and raw.info.transaction_status == TransactionStatus.INTRANS and \
                 raw.execute("SELECT txid_current_if_assigned() IS NULL").fetchone()[0]:
             raw.commit()  # SQLAlchemy's rollback then finds no transaction: psycopg sends nothing
-    except psycopg.Error:
+    except (psycopg.Error, SQLAlchemyError):
         pass
 
 
