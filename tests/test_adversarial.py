@@ -25,16 +25,13 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from adversarial.corpus import ENTRIES, QUIZ, build, honest_notebook, quiz_points  # noqa: E402
+from adversarial.corpus import CELL_TIMEOUT, ENTRIES, QUIZ, build, honest_notebook, quiz_points  # noqa: E402
 
 from attnkit.grading.grader import sandbox  # noqa: E402
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only")]
 REPO = Path(__file__).resolve().parents[1]
-# seconds per cell (the hanging submissions wait 20 x 1.25 + 3 s before their kernel is killed): generous,
-# because a one-off kernel's `import attnkit` alone took 10 s on the loaded 2-core machine
-TIMEOUT = 20
 BY_NAME = {e.name: e for e in ENTRIES}
 SLEEP = 310 + os.getpid() % 80  # seconds the corpus's leftover processes sleep: this run's own number
 
@@ -121,11 +118,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory):
               for how, c in courses.items()}
     # plain nbgrader in the second course at the same time (the hanging submissions' waits overlap)
     plain = threading.Thread(target=lambda: results.append(nbgrader(
-        ["autograde", QUIZ, "--force", f"--JudgeInSandbox.timeout={TIMEOUT}"], courses["nbgrader"], check=False)))
+        ["autograde", QUIZ, "--force", f"--JudgeInSandbox.timeout={CELL_TIMEOUT}"], courses["nbgrader"], check=False)))
     results: list = []
     plain.start()
     start = time.perf_counter()
-    rows = classgrade.grade_class(QUIZ, courses["class"], workers=2, timeout=TIMEOUT)
+    rows = classgrade.grade_class(QUIZ, courses["class"], workers=2, timeout=CELL_TIMEOUT)
     class_seconds = time.perf_counter() - start
     plain.join()
     done = results[0]
@@ -191,7 +188,7 @@ def test_attnkit_grade(corpus, name: str, tmp_path: Path) -> None:
             nbformat.read(path, as_version=4)
         return
     # the course's copy of solutions/ (the repository's may be edited while this runs)
-    result, judged, hidden = grade_notebook(path, QUIZ, workdir=tmp_path, timeout=TIMEOUT, feedback=False,
+    result, judged, hidden = grade_notebook(path, QUIZ, workdir=tmp_path, timeout=CELL_TIMEOUT, feedback=False,
                                             root=corpus["courses"]["class"])
     assert hidden and judged.kernel == "one-off"
     _check(entry, corpus["points"], result.score, judged.status, " | ".join(judged.flags))

@@ -25,7 +25,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import queueharness as qh  # noqa: E402
-from adversarial.corpus import ENTRIES, QUIZ, build, honest_notebook, quiz_points  # noqa: E402
+from adversarial.corpus import CELL_TIMEOUT, ENTRIES, QUIZ, build, honest_notebook, quiz_points  # noqa: E402
 from queueharness import attnkit, jobs, kill_worker, queue_env, start_worker, stop_worker, wait_done  # noqa: E402
 
 from attnkit.grading.grader import sandbox  # noqa: E402
@@ -141,7 +141,8 @@ def test_database_restart_a_failing_job_and_resubmission(postgres, course, tmp_p
     newer = [(status, s) for _, status, s, _ in jobs(url, QUIZ) if s == "newer"]
     assert newer == [("cancelled", "newer"), ("todo", "newer")]
     shutil.rmtree(course / "submitted" / "vanishes")  # every attempt fails: no submission folder
-    worker = start_worker(course, env, "--concurrency", "2", "--timeout", "8", log=tmp_path / "worker.log")
+    worker = start_worker(course, env, "--concurrency", "2", "--timeout", str(CELL_TIMEOUT),
+                          log=tmp_path / "worker.log")
     waiting = qh.start_status_wait(course, env)  # polls through the restart
     try:
         deadline = time.monotonic() + 300

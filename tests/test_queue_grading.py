@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from adversarial.corpus import ENTRIES, QUIZ, build, honest_notebook, quiz_points  # noqa: E402
+from adversarial.corpus import CELL_TIMEOUT, ENTRIES, QUIZ, build, honest_notebook, quiz_points  # noqa: E402
 from adversarial.payloads import PAYLOADS, build_payloads  # noqa: E402
 from queueharness import attnkit, jobs, queue_env, start_worker, stop_worker, wait_done  # noqa: E402
 
@@ -27,7 +27,6 @@ from attnkit.grading.grader import sandbox  # noqa: E402
 pytestmark = [pytest.mark.postgres, pytest.mark.slow,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-only")]
 REPO = Path(__file__).resolve().parents[1]
-TIMEOUT = 8  # seconds per cell, as tests/test_adversarial.py
 BY_NAME = {e.name: e for e in ENTRIES}
 PAYLOAD = {p.name: p for p in PAYLOADS}
 
@@ -56,7 +55,7 @@ def graded(postgres, tmp_path_factory):
     build_payloads(courses["queue"] / "submitted", honest, courses["queue"])
     results: list = []
     plain = threading.Thread(target=lambda: results.append(nbgrader(
-        ["autograde", QUIZ, "--force", f"--JudgeInSandbox.timeout={TIMEOUT}"], courses["plain"], check=False)))
+        ["autograde", QUIZ, "--force", f"--JudgeInSandbox.timeout={CELL_TIMEOUT}"], courses["plain"], check=False)))
     plain.start()
     init = attnkit(["queue", "init"], courses["queue"], env)
     submitted = [attnkit(["queue", "submit", QUIZ], courses["queue"], env) for _ in range(2)]
@@ -65,7 +64,7 @@ def graded(postgres, tmp_path_factory):
         for payload in PAYLOADS:
             if payload.direct_job:
                 app.configure_task(TASK).defer(quiz=QUIZ, student=payload.name, submitted_at="now")
-    workers = [start_worker(courses["queue"], env, "--concurrency", "1", "--timeout", str(TIMEOUT),
+    workers = [start_worker(courses["queue"], env, "--concurrency", "1", "--timeout", str(CELL_TIMEOUT),
                             log=base / f"worker{i}.log") for i in range(2)]
     try:
         done = wait_done(url, QUIZ, timeout=900)

@@ -24,6 +24,9 @@ from pathlib import Path
 import nbformat
 
 QUIZ = "q4_qkv_math"
+# seconds per cell when the corpus is graded (a hanging entry waits 1.25 x this + 3 s before its kernel is
+# killed): generous, because a one-off kernel's `import attnkit` alone took 10 s on a loaded 2-core machine
+CELL_TIMEOUT = 20
 WRONG_SOFTMAX = '''def softmax(x, axis=-1):
     e = np.exp(x - np.max(x))
     return e / np.sum(e)  # the global-sum bug: not normalised along axis
