@@ -57,6 +57,7 @@ class Run:
     processes: int
     wall: float  # grading, feedback and export, as the instructor waits for them
     first: float  # start to the first feedback page
+    pace: float  # seconds per submission from the first feedback page to the last (throughput)
     cpu: float  # machine core-seconds while grading (export excluded)
     pg: float  # of them, the PostgreSQL server's
     grading: float  # wall time of the grading command alone
@@ -107,10 +108,13 @@ def _server_cpu(server: PostgresServer) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _first_feedback(course: Path, since: float) -> float:
-    """Seconds from ``since`` (epoch) to the first feedback page written in ``course``."""
-    pages = list((course / "feedback").glob(f"*/{QUIZ}/*.html"))
-    return min(p.stat().st_mtime for p in pages) - since if pages else float("nan")
+def _feedback_times(course: Path, since: float) -> tuple[float, float]:
+    """Seconds from ``since`` (epoch) to the first feedback page written in ``course``, and the
+    steady pace: seconds per submission from the first page to the last."""
+    times = sorted(p.stat().st_mtime for p in (course / "feedback").glob(f"*/{QUIZ}/*.html"))
+    if len(times) < 2:
+        return float("nan"), float("nan")
+    return times[0] - since, (times[-1] - times[0]) / (len(times) - 1)
 
 
 def _timeline(url: str, since: float, until: float) -> str:
@@ -147,7 +151,7 @@ def grade_class(course: Path, workers: int, server: PostgresServer) -> Run:
     _attnkit(["grade-class", QUIZ, "--workers", str(workers)], course,
              {k: v for k, v in os.environ.items() if k != "ATTNKIT_DATABASE_URL"})
     wall = time.perf_counter() - start
-    return Run(f"grade-class --workers {workers}", workers, wall, _first_feedback(course, epoch),
+    return Run(f"grade-class --workers {workers}", workers, wall, *_feedback_times(course, epoch),
                _machine_cpu() - cpu, _server_cpu(server) - pg, wall, _scores(f"sqlite:///{course / 'gradebook.db'}"))
 
 
@@ -177,8 +181,8 @@ def queue(course: Path, processes: int, server: PostgresServer, database: str) -
              f"{timeline}")
     if worker.returncode:
         notes += f"\n    WORKER FAILED ({worker.returncode}): {worker.stderr.strip()[-500:]}"
-    return Run(f"queue, {processes} processes", processes, t_grade + t_export, _first_feedback(course, epoch), cpu,
-               pg, t_grade, _scores(url), notes)
+    return Run(f"queue, {processes} processes", processes, t_grade + t_export, *_feedback_times(course, epoch),
+               cpu, pg, t_grade, _scores(url), notes)
 
 
 def roster_import_export(course: Path, server: PostgresServer, size: int, work: Path) -> str:
@@ -207,8 +211,9 @@ def roster_import_export(course: Path, server: PostgresServer, size: int, work: 
 def _line(run: Run, n: int, server_share: bool) -> str:
     cores = os.cpu_count() or 1
     pg = f" ({run.pg / n:.3f} the PostgreSQL server)" if server_share else ""
-    return (f"  {run.name:28} {run.wall:7.1f} s  {run.wall / n:5.3f} s/sub  first grade {run.first:5.1f} s  "
-            f"CPU {run.cpu / n:.3f} core-s/sub{pg}, cores busy {run.cpu / run.grading / cores:.0%}")
+    return (f"  {run.name:28} {run.wall:7.1f} s  {run.wall / n:5.3f} s/sub  first grade {run.first:5.1f} s, "
+            f"then {run.pace:.3f} s/sub  CPU {run.cpu / n:.3f} core-s/sub{pg}, "
+            f"cores busy {run.cpu / run.grading / cores:.0%}")
 
 
 def main() -> None:
@@ -242,19 +247,28 @@ def main() -> None:
         same = all(r.scores == runs[0].scores and len(r.scores) == n for r in runs)
         print(f"  identical grades in every run: {same}")
         walls: dict[str, list[float]] = {}
+        paces: dict[str, list[float]] = {}
         for r in runs:
             walls.setdefault(r.name, []).append(r.wall)
+            paces.setdefault(r.name, []).append(r.pace)
         mean = {name: sum(w) / len(w) for name, w in walls.items()}
+        pace = {name: sum(w) / len(w) for name, w in paces.items()}
         if args.rounds > 1:
             for name, w in walls.items():
-                print(f"  {name:28} mean {mean[name]:6.1f} s over {len(w)} runs ({', '.join(f'{x:.1f}' for x in w)})")
+                print(f"  {name:28} mean {mean[name]:6.1f} s over {len(w)} runs ({', '.join(f'{x:.1f}' for x in w)}); "
+                      f"steady pace {pace[name]:.3f} s/sub")
+
+        def compare(a: str, b: str) -> str:  # wall time, then the steady pace (throughput alone)
+            return f"{mean[a] / mean[b] - 1:+.1%} (steady pace {pace[a] / pace[b] - 1:+.1%})"
+
         for p in args.queue_workers:
-            queued, alike = mean[f"queue, {p} processes"], f"grade-class --workers {p}"
-            three = "grade-class --workers 3"
+            queued, alike, three = f"queue, {p} processes", f"grade-class --workers {p}", "grade-class --workers 3"
             if alike in mean:
-                print(f"  queue overhead, {p} processes each: {queued / mean[alike] - 1:+.1%}")
+                print(f"  queue overhead, {p} processes each: {compare(queued, alike)}")
             if three in mean and p != 3:
-                print(f"  queue with {p} processes vs grade-class --workers 3: {queued / mean[three] - 1:+.1%}")
+                print(f"  queue with {p} processes vs grade-class --workers 3: {compare(queued, three)}")
+                if alike in mean:  # the same pairing without a queue: what one process fewer costs
+                    print(f"    the same pairing in grade-class alone, --workers {p} vs 3: {compare(alike, three)}")
         best = min((r for r in runs if r.name.startswith("queue")), key=lambda r: r.wall, default=None)
         if args.roster:
             print(roster_import_export(make_course(work / "roster", [QUIZ]), server, args.roster, work))

@@ -29,6 +29,7 @@ import asyncio
 import ctypes
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import select
 import shutil
@@ -37,7 +38,6 @@ import socket
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +189,8 @@ def main(course: str = ".", concurrency: int | None = None, submissions: str | N
                     procs[i].start()
             if all(p.exitcode is not None for p in procs.values()) and (stopping or burst):
                 break
-            time.sleep(0.5)
+            # a worker's exit wakes the loop at once
+            multiprocessing.connection.wait([p.sentinel for p in procs.values() if p.exitcode is None], timeout=0.5)
     finally:
         for p in procs.values():
             p.join(timeout=60)
