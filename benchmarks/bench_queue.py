@@ -12,12 +12,16 @@ queue. Every contender is the command an instructor runs, a process of its own, 
   ``attnkit queue worker``'s default on 2 cores, as for grade-class): ``attnkit queue init`` and
   ``submit`` (timed apart), then ``attnkit queue worker --concurrency P --burst`` (ending when the
   queue is empty) and ``nbgrader export`` of the PostgreSQL gradebook;
-* for each: wall time, start-up to the first grade (the first feedback page written), machine CPU
-  per submission (and the PostgreSQL server's share), and for the queue where its workers' time
-  went (start-up, grading, procrastinate around and between jobs, the end);
+* for each: wall time, start-up to the first grade (the first feedback page written), the steady
+  pace (seconds per submission from the first feedback page to the last: throughput without the
+  start and the end), machine CPU per submission (and the PostgreSQL server's share), and for the
+  queue where its workers' time went (start-up, grading, procrastinate around and between jobs, the
+  end);
 * the queue's overhead: its grading wall time (start-up, grading, feedback, export) over
-  grade-class's with as many grading processes, minus one; and the issue's comparison, 2 queue
-  processes against ``grade-class --workers 3``. Identical grades everywhere are checked;
+  grade-class's with as many grading processes, minus one (and the same for the steady pace); the
+  issue's comparison, 2 queue processes against ``grade-class --workers 3``, next to the same
+  pairing within grade-class alone (``--workers 2`` against 3: what one process fewer costs
+  without any queue). Identical grades everywhere are checked;
 * a 2,000-student roster: ``nbgrader db student import`` into a PostgreSQL gradebook and the Canvas
   CSV export (``nbgrader export --exporter=...CanvasCsvExportPlugin``) of all of them, measured;
   grading 2,000 projected from the measured time per submission.
