@@ -95,6 +95,9 @@ def run_all(page: Any, timeout: float) -> float:
     Once more if it ended with cells that never ran and no error: JupyterLab once started two
     kernels for a freshly opened notebook and shut the first down under the page, so part of the
     first Run All went nowhere (the cells were left "[ ]" and the kernel idle)."""
+    def finished() -> bool:
+        return kernel_status(page) == "idle" and not any("*" in p for p in prompts(page))
+
     start = time.time()
     for again in range(2):
         before = prompts(page)
@@ -107,9 +110,6 @@ def run_all(page: Any, timeout: float) -> float:
             except AssertionError:
                 if attempt == 2:
                     raise
-
-        def finished() -> bool:
-            return kernel_status(page) == "idle" and not any("*" in p for p in prompts(page))
 
         wait_until(finished, timeout, "Run All to finish")
         time.sleep(0.5)  # outputs that arrive with the idle message
