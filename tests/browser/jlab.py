@@ -89,6 +89,11 @@ def prompts(page: Any) -> list[str]:
     return [text.strip() for text in page.locator(f"{CODE_CELL} .jp-InputPrompt").all_text_contents()]
 
 
+def not_run(page: Any) -> list[int]:
+    """Indices (among code cells) of the cells whose prompt has no execution count: never run."""
+    return [i for i, p in enumerate(prompts(page)) if not re.search(r"\d", p)]
+
+
 def run_all(page: Any, timeout: float) -> float:
     """Run > Run All Cells, then wait until no cell is queued and the kernel is idle; returns seconds.
 
@@ -114,10 +119,10 @@ def run_all(page: Any, timeout: float) -> float:
         wait_until(finished, timeout, "Run All to finish")
         time.sleep(0.5)  # outputs that arrive with the idle message
         wait_until(finished, 30, "Run All to finish")
-        not_run = [i for i, p in enumerate(prompts(page)) if not re.search(r"\d", p)]
-        if not not_run or error_outputs(page) or again:
+        left = not_run(page)
+        if not left or error_outputs(page) or again:
             break
-        print(f"Run All left code cells {not_run} unrun without an error: running all again")
+        print(f"Run All left code cells {left} unrun without an error: running all again")
     return time.time() - start
 
 
